@@ -49,3 +49,9 @@ declare class TextDecoder {
   constructor (label?: string, options?: { fatal?: boolean })
   decode (input?: ArrayBufferView | ArrayBuffer): string
 }
+
+interface AbortSignal {
+  readonly aborted: boolean
+  readonly reason: unknown
+  throwIfAborted (): void
+}

@@ -1,0 +1,193 @@
+/**
+ * The body of each event type: its fields, their types and limits. Bodies are closed maps (an
+ * unknown key is refused), so an event's meaning is exactly what this file says.
+ *
+ * Money-moving bodies carry every figure their effect needs (for instance the part of an escrow
+ * payment that is trial credit), so an event's effect on the derived views is a pure function of
+ * the event itself; the chain rules (chain.ts) check those figures against the author's state.
+ */
+import { LedgerError } from './errors.ts'
+import { FieldReader } from './schema.ts'
+import { SLASH_REASONS } from '../economy/index.ts'
+import type { SlashReason } from '../economy/index.ts'
+import { OBSERVATION_KINDS } from '../reputation/index.ts'
+import type { ObservationKind } from '../reputation/index.ts'
+
+/** Types that move money or stake, and types the ledger carries for later layers. */
+export const EVENT_TYPES = [
+  'trial', 'transfer', 'escrow', 'reward', 'stake', 'unstake', 'delegate', 'undelegate', 'slash',
+  'reputation', 'heartbeat', 'task', 'settle', 'proposal', 'vote', 'audit'
+] as const
+export type EventType = typeof EVENT_TYPES[number]
+
+/** Types whose bodies the ledger stores and replicates but gives no economic effect yet. */
+export const OPAQUE_TYPES = ['task', 'settle', 'proposal', 'vote', 'audit'] as const
+export const MAX_OPAQUE_BODY_KEYS = 32
+
+/** A quorum signature: signer's public key and its Ed25519 signature. */
+export type QuorumSignature = readonly [signer: Uint8Array, sig: Uint8Array]
+
+/**
+ * A settlement certificate: the submitter and a verifying quorum sign the same task id and result
+ * digest. It prices the reward: `base` micro-credits times the contribution multiplier at
+ * `hours` network compute-hours.
+ */
+export interface Certificate {
+  task: Uint8Array
+  result: Uint8Array
+  base: bigint
+  hours: number
+  /** Workers whose results agreed, ascending. */
+  workers: Uint8Array[]
+  submitter: Uint8Array
+  /** Signatures over the certificate statement, ascending by signer. */
+  sigs: QuorumSignature[]
+}
+
+/** A quorum's signed statement that `offender` misbehaved on `task` (evidence digest `digest`). */
+export interface Attestation {
+  task: Uint8Array
+  digest: Uint8Array
+  sigs: QuorumSignature[]
+}
+
+export type EscrowOp = 'reserve' | 'charge' | 'release'
+
+/** The body of each event type. */
+export interface BodyMap {
+  trial: { nonce: Uint8Array }
+  transfer: { to: Uint8Array, amount: bigint, memo?: string }
+  escrow: { op: EscrowOp, task: Uint8Array, amount: bigint, trial: bigint, payee?: Uint8Array }
+  reward: { cert: Certificate }
+  stake: { amount: bigint }
+  unstake: { amount: bigint }
+  delegate: { to: Uint8Array, amount: bigint }
+  undelegate: { to: Uint8Array, amount: bigint }
+  slash: { offender: Uint8Array, reason: SlashReason, amount: bigint, evidence: Attestation, beneficiaries: Uint8Array[] }
+  reputation: { subject: Uint8Array, kind: ObservationKind, task?: Uint8Array }
+  heartbeat: { uptime?: number }
+  task: Record<string, unknown>
+  settle: Record<string, unknown>
+  proposal: Record<string, unknown>
+  vote: Record<string, unknown>
+  audit: Record<string, unknown>
+}
+
+export type BodyOf<T extends EventType> = BodyMap[T]
+
+const MAX_QUORUM = 64
+const MAX_WORKERS = 64
+
+function quorumSignatures (r: FieldReader, key: string): QuorumSignature[] {
+  const v = r.map[key]
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_QUORUM) throw r.fail(key, `must be a list of 1 to ${MAX_QUORUM} signatures`)
+  const out: QuorumSignature[] = []
+  let last: Uint8Array | null = null
+  for (const item of v) {
+    if (!Array.isArray(item) || item.length !== 2) throw r.fail(key, 'items must be [signer, signature]')
+    const [signer, sig] = item
+    if (!(signer instanceof Uint8Array) || signer.length !== 32 || !(sig instanceof Uint8Array) || sig.length !== 64) {
+      throw r.fail(key, 'items must be [32-byte key, 64-byte signature]')
+    }
+    if (last !== null && compareBytes(last, signer) >= 0) throw r.fail(key, 'signers must be distinct and ascending')
+    out.push([signer, sig])
+    last = signer
+  }
+  return out
+}
+
+function compareBytes (a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const d = (a[i] as number) - (b[i] as number)
+    if (d !== 0) return d
+  }
+  return a.length - b.length
+}
+
+function parseCertificate (r: FieldReader): Certificate {
+  r.only('task', 'result', 'base', 'hours', 'workers', 'submitter', 'sigs')
+  return {
+    task: r.bytes('task', 32),
+    result: r.bytes('result', 32),
+    base: r.amount('base'),
+    hours: r.uint('hours'),
+    workers: r.sortedIds('workers', 32, 1, MAX_WORKERS),
+    submitter: r.bytes('submitter', 32),
+    sigs: quorumSignatures(r, 'sigs')
+  }
+}
+
+function parseAttestation (r: FieldReader): Attestation {
+  r.only('task', 'digest', 'sigs')
+  return { task: r.bytes('task', 32), digest: r.bytes('digest', 32), sigs: quorumSignatures(r, 'sigs') }
+}
+
+/**
+ * Parse and check one body against its type's schema.
+ * @example parseBody('stake', new FieldReader({ amount: 5 }, 'stake')) // { amount: 5n }
+ */
+export function parseBody (type: string, r: FieldReader): BodyOf<EventType> {
+  switch (type) {
+    case 'trial': {
+      r.only('nonce')
+      const nonce = r.bytes('nonce')
+      if (nonce.length > 32) throw r.fail('nonce', 'must be at most 32 bytes')
+      return { nonce }
+    }
+    case 'transfer': {
+      r.only('to', 'amount', 'memo')
+      const body: BodyOf<'transfer'> = { to: r.bytes('to', 32), amount: r.amount('amount') }
+      if (r.has('memo')) body.memo = r.text('memo', 256)
+      return body
+    }
+    case 'escrow': {
+      const op = r.oneOf('op', ['reserve', 'charge', 'release'] as const)
+      r.only('op', 'task', 'amount', 'trial', ...(op === 'charge' ? ['payee'] : []))
+      const body: BodyOf<'escrow'> = { op, task: r.bytes('task', 32), amount: r.amount('amount'), trial: r.amountOrZero('trial') }
+      if (body.trial > body.amount) throw r.fail('trial', 'must not exceed amount')
+      if (op === 'charge') body.payee = r.bytes('payee', 32)
+      return body
+    }
+    case 'reward':
+      r.only('cert')
+      return { cert: parseCertificate(new FieldReader(r.map['cert'], 'reward.cert')) }
+    case 'stake':
+    case 'unstake':
+      r.only('amount')
+      return { amount: r.amount('amount') }
+    case 'delegate':
+    case 'undelegate':
+      r.only('to', 'amount')
+      return { to: r.bytes('to', 32), amount: r.amount('amount') }
+    case 'slash':
+      r.only('offender', 'reason', 'amount', 'evidence', 'beneficiaries')
+      return {
+        offender: r.bytes('offender', 32),
+        reason: r.oneOf('reason', SLASH_REASONS),
+        amount: r.amount('amount'),
+        evidence: parseAttestation(new FieldReader(r.map['evidence'], 'slash.evidence')),
+        beneficiaries: r.sortedIds('beneficiaries', 32, 0, MAX_QUORUM)
+      }
+    case 'reputation': {
+      r.only('subject', 'kind', 'task')
+      const body: BodyOf<'reputation'> = { subject: r.bytes('subject', 32), kind: r.oneOf('kind', OBSERVATION_KINDS) }
+      if (r.has('task')) body.task = r.bytes('task', 32)
+      return body
+    }
+    case 'heartbeat': {
+      r.only('uptime')
+      const body: BodyOf<'heartbeat'> = {}
+      if (r.has('uptime')) body.uptime = r.uint('uptime')
+      return body
+    }
+    case 'task':
+    case 'settle':
+    case 'proposal':
+    case 'vote':
+    case 'audit':
+      if (Object.keys(r.map).length > MAX_OPAQUE_BODY_KEYS) throw new LedgerError('ERR_BAD_BODY', `${type} body has more than ${MAX_OPAQUE_BODY_KEYS} fields`)
+      return r.map
+    default:
+      throw new LedgerError('ERR_UNKNOWN_EVENT_TYPE', `unknown event type '${type}'`)
+  }
+}

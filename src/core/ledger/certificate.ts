@@ -1,0 +1,65 @@
+/**
+ * Quorum-signed statements the ledger checks: settlement certificates (they let a worker mint a
+ * reward) and slash attestations (they let anyone slash an offender). Both are domain-separated
+ * (`settlement`, `slash-attestation`) so neither can be replayed as the other or as an event.
+ */
+import { encodeCanonical } from '../codec/index.ts'
+import { equalBytes } from '../bytes.ts'
+import { signedBytes, verifyEd25519 } from '../identity/index.ts'
+import type { SlashReason } from '../economy/index.ts'
+import type { Attestation, Certificate, QuorumSignature } from './bodies.ts'
+
+/** The bytes every signer of a certificate signs. @example certificateStatement('net', cert) */
+export function certificateStatement (networkId: string, cert: Omit<Certificate, 'sigs'>): Uint8Array {
+  return signedBytes(networkId, 'settlement', encodeCanonical([cert.task, cert.result, cert.base, cert.hours, cert.workers, cert.submitter]))
+}
+
+/** The bytes every signer of a slash attestation signs. */
+export function attestationStatement (networkId: string, offender: Uint8Array, reason: SlashReason, att: Omit<Attestation, 'sigs'>): Uint8Array {
+  return signedBytes(networkId, 'slash-attestation', encodeCanonical([offender, reason, att.task, att.digest]))
+}
+
+async function allVerify (sigs: readonly QuorumSignature[], message: Uint8Array): Promise<boolean> {
+  const results = await Promise.all(sigs.map(([signer, sig]) => verifyEd25519(signer, message, sig)))
+  return results.every(Boolean)
+}
+
+function includes (list: readonly Uint8Array[], x: Uint8Array): boolean {
+  return list.some(y => equalBytes(x, y))
+}
+
+/**
+ * A certificate is valid when the submitter signed it, at least `quorum` distinct workers (other
+ * than the submitter) signed it, every signer is the submitter or a listed worker, and every
+ * signature verifies. A quorum of 2 is the majority of the default redundancy of 3.
+ * @example await verifyCertificate('net', cert, 2)
+ */
+export async function verifyCertificate (networkId: string, cert: Certificate, quorum: number): Promise<boolean> {
+  let submitterSigned = false
+  let workerSigners = 0
+  for (const [signer] of cert.sigs) {
+    if (equalBytes(signer, cert.submitter)) submitterSigned = true
+    else if (includes(cert.workers, signer)) workerSigners++
+    else return false
+  }
+  if (!submitterSigned || workerSigners < quorum) return false
+  return allVerify(cert.sigs, certificateStatement(networkId, cert))
+}
+
+/**
+ * An attestation is valid when at least `quorum` distinct signers, none of them the offender,
+ * signed the same statement and every signature verifies.
+ */
+export async function verifyAttestation (networkId: string, offender: Uint8Array, reason: SlashReason, att: Attestation, quorum: number): Promise<boolean> {
+  if (att.sigs.length < quorum) return false
+  if (att.sigs.some(([signer]) => equalBytes(signer, offender))) return false
+  return allVerify(att.sigs, attestationStatement(networkId, offender, reason, att))
+}
+
+/** Sort quorum signatures by signer, as the encoding requires. */
+export function sortSignatures (sigs: QuorumSignature[]): QuorumSignature[] {
+  return [...sigs].sort(([a], [b]) => {
+    for (let i = 0; i < 32; i++) { const d = (a[i] as number) - (b[i] as number); if (d !== 0) return d }
+    return 0
+  })
+}

@@ -1,0 +1,263 @@
+/**
+ * Per-author chain rules. Each author's events form a chain (seq 1, 2, 3, ... linked by `prev`),
+ * and the author's spendable state is computed along that chain alone: its own events, plus the
+ * credits from other authors that it acknowledges by naming them in `deps`. So an event's
+ * validity is a function of its causal past only, and every replica that holds the event reaches
+ * the same verdict on it, whatever it has or has not seen of the rest of the network.
+ *
+ * `advanceChain` checks one event against the chain state at its `prev` and, only if every check
+ * passes, updates that state: a refused event changes nothing.
+ */
+import { equalBytes, toKey } from '../bytes.ts'
+import { applyMultiplier, slashAmount } from '../economy/index.ts'
+import { LedgerError } from './errors.ts'
+import type { LedgerEvent } from './event.ts'
+import type { LedgerConfig } from './config.ts'
+import { creditTo, hasProofOfWork } from './effects.ts'
+
+interface Escrow { real: bigint, trial: bigint }
+interface Delegation { amount: bigint, unlockAt: number }
+interface Locked { amount: bigint, until: number }
+
+/** An author's state after some event of its chain. */
+export class ChainState {
+  seq = 0
+  head: Uint8Array | null = null
+  time = 0
+  /** Real credits the author can move now. */
+  balance = 0n
+  /** Minted rewards that cannot move before `until` (seed 001 §4.4: delayed payout). */
+  locked: Locked[] = []
+  /** Trial credits: spendable on tasks only, never transferable (seed 002). */
+  trial = 0n
+  staked = 0n
+  stakeUnlockAt = 0
+  delegated = new Map<string, Delegation>()
+  escrows = new Map<string, Escrow>()
+  /** Credit events of other authors this chain has counted (each counts once). */
+  acked = new Set<string>()
+  /** Tasks this author has been rewarded for. */
+  rewarded = new Set<string>()
+  trialGranted = false
+
+  clone (): ChainState {
+    const c = new ChainState()
+    c.seq = this.seq
+    c.head = this.head
+    c.time = this.time
+    c.balance = this.balance
+    c.locked = this.locked.map(l => ({ ...l }))
+    c.trial = this.trial
+    c.staked = this.staked
+    c.stakeUnlockAt = this.stakeUnlockAt
+    c.delegated = new Map([...this.delegated].map(([k, d]) => [k, { ...d }]))
+    c.escrows = new Map([...this.escrows].map(([k, e]) => [k, { ...e }]))
+    c.acked = new Set(this.acked)
+    c.rewarded = new Set(this.rewarded)
+    c.trialGranted = this.trialGranted
+    return c
+  }
+}
+
+/** What the chain rules need from the rest of the ledger. */
+export interface ChainContext {
+  config: LedgerConfig
+  /** A dependency of the event, already applied (the ledger guarantees it). */
+  dep (key: string): LedgerEvent
+  /** The offender's staked amount as of one of its events, along that event's own chain. */
+  stakedAt (event: LedgerEvent): bigint
+}
+
+function refuse (code: ConstructorParameters<typeof LedgerError>[0], message: string): never {
+  throw new LedgerError(code, message)
+}
+
+/**
+ * Check `e` against `state` (the author's state at `e.prev`) and advance `state` past it.
+ * Throws LedgerError and leaves `state` untouched when any rule fails.
+ * @example advanceChain(state, event, ctx)
+ */
+export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainContext): void {
+  const { config } = ctx
+  if (e.seq !== state.seq + 1 || (e.prev === null ? state.head !== null : state.head === null || !equalBytes(e.prev, state.head))) {
+    refuse('ERR_CHAIN_BROKEN', `event at seq ${e.seq} does not follow the author's event at seq ${state.seq}`)
+  }
+  if (e.time < state.time) refuse('ERR_TIME_REGRESSION', 'event time is before its predecessor\'s')
+  const authorKey = toKey(e.author)
+
+  // Credits this event acknowledges, each at most once per chain.
+  let ackReal = 0n
+  let ackTrial = 0n
+  const newAcks: string[] = []
+  for (const depId of e.deps) {
+    const key = toKey(depId)
+    const dep = ctx.dep(key)
+    if (dep.time > e.time) refuse('ERR_TIME_REGRESSION', 'event time is before a dependency\'s')
+    if (state.acked.has(key)) continue
+    const credit = creditTo(dep, authorKey)
+    if (credit === null) continue
+    ackReal += credit.real
+    ackTrial += credit.trial
+    newAcks.push(key)
+  }
+
+  // Rewards whose lock has passed become spendable.
+  let matured = 0n
+  const stillLocked: Locked[] = []
+  for (const l of state.locked) {
+    if (l.until <= e.time) matured += l.amount
+    else stillLocked.push(l)
+  }
+
+  let balance = state.balance + matured + ackReal
+  let trial = state.trial + ackTrial
+  let staked = state.staked
+  let stakeUnlockAt = state.stakeUnlockAt
+  let locked = stillLocked
+  let trialGranted = state.trialGranted
+  let escrowUpdate: [string, Escrow | null] | null = null
+  let delegationUpdate: [string, Delegation | null] | null = null
+  let rewardedTask: string | null = null
+
+  switch (e.type) {
+    case 'trial': {
+      if (trialGranted) refuse('ERR_TRIAL_ALREADY_GRANTED', 'this identity already received its trial credits')
+      if (!hasProofOfWork(config.networkId, e.author, (e as LedgerEvent<'trial'>).body.nonce, config.trialDifficulty)) {
+        refuse('ERR_BAD_PROOF_OF_WORK', `trial nonce does not meet ${config.trialDifficulty} bits of proof of work`)
+      }
+      trialGranted = true
+      trial += config.trialCredits
+      break
+    }
+    case 'transfer': {
+      const body = (e as LedgerEvent<'transfer'>).body
+      if (equalBytes(body.to, e.author)) refuse('ERR_SELF_TARGET', 'a transfer to oneself is refused')
+      if (body.amount > balance) {
+        refuse(body.amount <= balance + trial ? 'ERR_TRIAL_NOT_TRANSFERABLE' : 'ERR_OVERDRAFT', `transfer of ${body.amount} exceeds the transferable balance ${balance}`)
+      }
+      balance -= body.amount
+      break
+    }
+    case 'escrow': {
+      const body = (e as LedgerEvent<'escrow'>).body
+      const taskKey = toKey(body.task)
+      const escrow = state.escrows.get(taskKey)
+      if (body.op === 'reserve') {
+        if (escrow !== undefined) refuse('ERR_ESCROW_EXISTS', 'an escrow for this task is already open')
+        // Trial credits are spent first (seed 002: they exist to pay for tasks).
+        const expectTrial = body.amount < trial ? body.amount : trial
+        if (body.trial !== expectTrial) refuse('ERR_BAD_TRIAL_SPLIT', `reserve must take ${expectTrial} from trial credits`)
+        if (body.amount - body.trial > balance) refuse('ERR_OVERDRAFT', `reserve of ${body.amount} exceeds the balance`)
+        trial -= body.trial
+        balance -= body.amount - body.trial
+        escrowUpdate = [taskKey, { real: body.amount - body.trial, trial: body.trial }]
+      } else {
+        if (escrow === undefined) refuse('ERR_NO_ESCROW', 'no escrow is open for this task')
+        if (body.amount > escrow.real + escrow.trial) refuse('ERR_OVERDRAFT', `${body.op} of ${body.amount} exceeds the escrow's ${escrow.real + escrow.trial}`)
+        const expectTrial = body.amount < escrow.trial ? body.amount : escrow.trial
+        if (body.trial !== expectTrial) refuse('ERR_BAD_TRIAL_SPLIT', `${body.op} must take ${expectTrial} from the escrow's trial part`)
+        if (body.op === 'charge' && equalBytes(body.payee as Uint8Array, e.author)) refuse('ERR_SELF_TARGET', 'an escrow cannot pay its own submitter')
+        if (body.op === 'release') {
+          balance += body.amount - body.trial
+          trial += body.trial
+        }
+        const left = { real: escrow.real - (body.amount - body.trial), trial: escrow.trial - body.trial }
+        escrowUpdate = [taskKey, left.real + left.trial === 0n ? null : left]
+      }
+      break
+    }
+    case 'reward': {
+      const { cert } = (e as LedgerEvent<'reward'>).body
+      if (!cert.workers.some(w => equalBytes(w, e.author))) refuse('ERR_NOT_A_WORKER', 'the author is not a worker of this certificate')
+      if (equalBytes(cert.submitter, e.author)) refuse('ERR_NOT_A_WORKER', 'a submitter cannot reward itself')
+      const taskKey = toKey(cert.task)
+      if (state.rewarded.has(taskKey)) refuse('ERR_ALREADY_REWARDED', 'this task was already rewarded to this worker')
+      if (staked < config.minStake) refuse('ERR_INSUFFICIENT_STAKE', `minting needs at least ${config.minStake} staked`)
+      const amount = applyMultiplier(cert.base, cert.hours, config.multiplier)
+      locked = [...locked, { amount, until: e.time + config.rewardLockMs }]
+      rewardedTask = taskKey
+      break
+    }
+    case 'stake': {
+      const { amount } = (e as LedgerEvent<'stake'>).body
+      if (amount > balance) refuse(amount <= balance + trial ? 'ERR_TRIAL_NOT_TRANSFERABLE' : 'ERR_OVERDRAFT', `stake of ${amount} exceeds the balance ${balance}`)
+      balance -= amount
+      staked += amount
+      stakeUnlockAt = e.time + config.stakeLockMs
+      break
+    }
+    case 'unstake': {
+      const { amount } = (e as LedgerEvent<'unstake'>).body
+      if (amount > staked) refuse('ERR_INSUFFICIENT_STAKE', `unstake of ${amount} exceeds the stake ${staked}`)
+      if (e.time < stakeUnlockAt) refuse('ERR_STAKE_LOCKED', `stake is locked until ${stakeUnlockAt}`)
+      staked -= amount
+      balance += amount
+      break
+    }
+    case 'delegate': {
+      const body = (e as LedgerEvent<'delegate'>).body
+      if (equalBytes(body.to, e.author)) refuse('ERR_SELF_TARGET', 'delegate to another node; own stake uses stake')
+      if (body.amount > balance) refuse(body.amount <= balance + trial ? 'ERR_TRIAL_NOT_TRANSFERABLE' : 'ERR_OVERDRAFT', `delegation of ${body.amount} exceeds the balance ${balance}`)
+      const key = toKey(body.to)
+      const before = state.delegated.get(key)?.amount ?? 0n
+      balance -= body.amount
+      delegationUpdate = [key, { amount: before + body.amount, unlockAt: e.time + config.stakeLockMs }]
+      break
+    }
+    case 'undelegate': {
+      const body = (e as LedgerEvent<'undelegate'>).body
+      const key = toKey(body.to)
+      const d = state.delegated.get(key)
+      if (d === undefined || body.amount > d.amount) refuse('ERR_INSUFFICIENT_STAKE', 'undelegation exceeds what was delegated to that node')
+      if (e.time < d.unlockAt) refuse('ERR_STAKE_LOCKED', `delegation is locked until ${d.unlockAt}`)
+      balance += body.amount
+      delegationUpdate = [key, d.amount === body.amount ? null : { amount: d.amount - body.amount, unlockAt: d.unlockAt }]
+      break
+    }
+    case 'slash': {
+      const body = (e as LedgerEvent<'slash'>).body
+      if (equalBytes(body.offender, e.author)) refuse('ERR_SELF_TARGET', 'an author cannot slash itself')
+      if (body.reason === 'DoubleSpend') refuse('ERR_BAD_SLASH', 'DoubleSpend slashes are derived from the two conflicting events, not authored')
+      if (body.beneficiaries.some(b => equalBytes(b, body.offender))) refuse('ERR_BAD_SLASH', 'the offender cannot be a beneficiary')
+      // The cap is the reason's severity applied to the offender's stake as of an offender event
+      // named in deps: a fixed point of its chain, so every replica computes the same cap.
+      let cap = 0n
+      for (const depId of e.deps) {
+        const dep = ctx.dep(toKey(depId))
+        if (equalBytes(dep.author, body.offender)) {
+          const c = slashAmount(ctx.stakedAt(dep), body.reason)
+          if (c > cap) cap = c
+        }
+      }
+      if (body.amount > cap) refuse('ERR_BAD_SLASH', `slash of ${body.amount} exceeds the cap ${cap} for ${body.reason} (name an offender event in deps)`)
+      break
+    }
+    case 'reputation': {
+      if (equalBytes((e as LedgerEvent<'reputation'>).body.subject, e.author)) refuse('ERR_SELF_TARGET', 'no account can observe itself')
+      break
+    }
+    default:
+      break
+  }
+
+  // Every check passed: commit.
+  state.seq = e.seq
+  state.head = e.id
+  state.time = e.time
+  state.balance = balance
+  state.trial = trial
+  state.staked = staked
+  state.stakeUnlockAt = stakeUnlockAt
+  state.locked = locked
+  state.trialGranted = trialGranted
+  for (const key of newAcks) state.acked.add(key)
+  if (escrowUpdate !== null) {
+    if (escrowUpdate[1] === null) state.escrows.delete(escrowUpdate[0])
+    else state.escrows.set(escrowUpdate[0], escrowUpdate[1])
+  }
+  if (delegationUpdate !== null) {
+    if (delegationUpdate[1] === null) state.delegated.delete(delegationUpdate[0])
+    else state.delegated.set(delegationUpdate[0], delegationUpdate[1])
+  }
+  if (rewardedTask !== null) state.rewarded.add(rewardedTask)
+}

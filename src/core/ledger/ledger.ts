@@ -1,0 +1,659 @@
+/**
+ * The ledger: a grow-only set of signed events (a G-Set CRDT) with derived views.
+ *
+ * Laws (test/core/ledger/*.test.ts prove them):
+ * - The set is the union of what any replica was given; merge is set union, so it is
+ *   commutative, associative and idempotent, and the Merkle state root names the set.
+ * - An event belongs to the set iff it is valid given its causal past (its `prev` chain and
+ *   `deps`), which every replica that holds it sees alike. So replicas that hold the same events
+ *   hold the same set, whatever the arrival order.
+ * - The views are the sum of the deltas (effects.ts) of the *effective* events. An event is
+ *   effective unless its author equivocated (two events at one seq) at or below its seq: then
+ *   both conflicting events and every later event of that author are void, kept only as proof,
+ *   and the author is slashed for DoubleSpend (derived from the proof, so every replica applies
+ *   the same slash without anyone having to author it).
+ *
+ * What a replica cannot do without consensus, and how it is bounded: a recipient that spent a
+ * credit from an event later voided keeps its spend, so its derived balance shows the shortfall
+ * (a debt); the equivocator itself can never end up having spent more than it had, since none of
+ * its events from the fork on count.
+ */
+import { equalBytes, fromKey, toHex, toKey } from '../bytes.ts'
+import { EdgeNetError } from '../errors.ts'
+import { slashAmount } from '../economy/index.ts'
+import type { EventStore, StoredEvent } from '../../ports.ts'
+import { EventArena } from './arena.ts'
+import { ChainState, advanceChain } from './chain.ts'
+import type { ChainContext } from './chain.ts'
+import { ledgerConfig } from './config.ts'
+import type { LedgerConfig } from './config.ts'
+import { counterparties, creditTo, eventDeltas, slashDeltas } from './effects.ts'
+import { LedgerError } from './errors.ts'
+import { MAX_DEPS, decodeEvent, signEvent, verifyEvent } from './event.ts'
+import type { LedgerEvent, UnsignedEvent } from './event.ts'
+import type { BodyOf, EventType } from './bodies.ts'
+import { verifyAttestation, verifyCertificate } from './certificate.ts'
+import { MerkleSet } from './merkle.ts'
+import { PendingPool } from './pending.ts'
+import { Views } from './views.ts'
+import type { AccountFields } from './views.ts'
+
+interface AuthorRecord {
+  key: string
+  /** Position in `authorList`. */
+  index: number
+  /** Event indexes of the first chain seen, by seq - 1. */
+  main: number[]
+  /** State after the last event of `main`. */
+  head: ChainState
+  /** Lowest seq holding two different events; Infinity while the author is honest. */
+  forkSeq: number
+  /** States after events off the main chain that later events may extend. */
+  branchHeads: Map<string, ChainState>
+  /** The DoubleSpend slash currently applied for this author's equivocation. */
+  derivedSlash: bigint
+}
+
+/** What one `ingest` call did. */
+export interface IngestResult {
+  /** Ids applied by this call (including waiting events it released), in order. */
+  applied: Uint8Array[]
+  /** Inputs already in the set or already waiting. */
+  duplicates: number
+  /** Inputs parked in the pending pool for a missing dependency. */
+  pending: number
+  /** Inputs refused; `index` is the input position, or -1 for a released pending event. */
+  rejected: Array<{ index: number, id: Uint8Array | null, error: EdgeNetError }>
+}
+
+/** A read-only account view. Amounts are micro-credits. */
+export interface AccountView extends AccountFields {
+  /** Own stake plus stake delegated to this account. */
+  effectiveStake: bigint
+  /** Net spent: the PN-counter's positive minus negative part. */
+  spent: bigint
+  lastSeen: number | null
+  /** The account signed two different events at one position. */
+  equivocated: boolean
+}
+
+export interface LedgerInit {
+  config: Partial<LedgerConfig> & { networkId: string }
+  store?: EventStore
+}
+
+export interface IngestOptions {
+  /** Local clock, for refusing events dated too far in the future. */
+  now?: number
+}
+
+export interface AppendOptions {
+  /** Extra dependencies; credits to the author not yet acknowledged are added automatically. */
+  deps?: readonly Uint8Array[]
+  time?: number
+  now?: number
+}
+
+export interface Signer {
+  readonly publicKey: Uint8Array
+  sign (message: Uint8Array): Promise<Uint8Array>
+}
+
+const DECODE_CACHE = 8192
+
+export class Ledger {
+  readonly config: LedgerConfig
+  private readonly store: EventStore | null
+  private readonly arena = new EventArena()
+  private readonly index = new Map<string, number>()
+  private keys: string[] = []
+  private eventAuthor = new Int32Array(1024)
+  private eventSeq = new Uint32Array(1024)
+  private eventTime = new Float64Array(1024)
+  /** Index of the latest stake-changing event along each event's own chain, or -1. */
+  private lastStake = new Int32Array(1024)
+  private readonly stakedAfter = new Map<number, bigint>()
+  private readonly authors = new Map<string, AuthorRecord>()
+  private readonly authorList: AuthorRecord[] = []
+  private readonly views = new Views()
+  private readonly merkle = new MerkleSet()
+  private readonly pending: PendingPool
+  private readonly slashGroups = new Map<string, number[]>()
+  private readonly slashEffective = new Map<string, number>()
+  private readonly byMember = new Map<string, number[]>()
+  private readonly decoded = new Map<number, LedgerEvent>()
+  private timeOrder: number[] | null = null
+  private failure: Error | null = null
+  private closed = false
+  private readonly ctx: ChainContext
+
+  private constructor (init: LedgerInit) {
+    this.config = ledgerConfig(init.config)
+    this.store = init.store ?? null
+    this.pending = new PendingPool(this.config.maxPending)
+    this.ctx = {
+      config: this.config,
+      dep: (key) => this.decodeAt(this.index.get(key) as number),
+      stakedAt: (event) => this.stakedAtIndex(this.index.get(event.key) as number)
+    }
+  }
+
+  /** A ledger held in memory only (tests, simulations, scratch merges). @example Ledger.create({ config: { networkId: 'test' } }) */
+  static create (init: Omit<LedgerInit, 'store'>): Ledger {
+    return new Ledger(init)
+  }
+
+  /**
+   * Open a ledger over a store, replaying what it holds. Stored events were validated before they
+   * were written, so their signatures are not checked again; every chain rule is.
+   * @example const ledger = await Ledger.open({ config: { networkId: 'main' }, store })
+   */
+  static async open (init: LedgerInit & { store: EventStore }): Promise<Ledger> {
+    const ledger = new Ledger(init)
+    let batch: LedgerEvent[] = []
+    const flush = (): void => {
+      for (const e of batch) ledger.admit(e, null, null, -1)
+      batch = []
+    }
+    for await (const { bytes } of init.store.scan()) {
+      batch.push(decodeEvent(ledger.config.networkId, bytes))
+      if (batch.length >= 1024) flush()
+    }
+    flush()
+    return ledger
+  }
+
+  /** Number of events in the set (void ones included). */
+  get size (): number { return this.arena.size }
+
+  /** Number of events waiting for a dependency. */
+  get pendingCount (): number { return this.pending.size }
+
+  has (id: Uint8Array): boolean { return this.index.has(toKey(id)) }
+
+  /** The encoding of an event in the set. */
+  get (id: Uint8Array): Uint8Array | undefined {
+    const i = this.index.get(toKey(id))
+    return i === undefined ? undefined : this.arena.get(i)
+  }
+
+  /** The decoded event with this id. */
+  event (id: Uint8Array): LedgerEvent | undefined {
+    const i = this.index.get(toKey(id))
+    return i === undefined ? undefined : this.decodeAt(i)
+  }
+
+  /** Merkle root over the ids of the set: equal roots, equal sets. */
+  stateRoot (): Uint8Array { return this.merkle.root() }
+  stateRootHex (): string { return toHex(this.merkle.root()) }
+  /** The Merkle set, for range sync (sync.ts). Do not add to it. */
+  get merkleSet (): MerkleSet { return this.merkle }
+
+  /**
+   * Decode, verify and apply events. Each input is judged alone: a refused one changes nothing,
+   * the others proceed. With a store, the call resolves once every applied event is durable.
+   * @example const { applied, rejected } = await ledger.ingest(bytesFromPeer)
+   */
+  async ingest (input: Uint8Array | readonly Uint8Array[], options: IngestOptions = {}): Promise<IngestResult> {
+    this.assertUsable()
+    const list = input instanceof Uint8Array ? [input] : input
+    const result: IngestResult = { applied: [], duplicates: 0, pending: 0, rejected: [] }
+    const events: Array<LedgerEvent | null> = list.map((bytes, i) => {
+      try {
+        return decodeEvent(this.config.networkId, bytes)
+      } catch (err) {
+        result.rejected.push({ index: i, id: null, error: asEdgeNetError(err) })
+        return null
+      }
+    })
+    const fresh = events.map(e => e !== null && !this.index.has(e.key) && !this.pending.has(e.key))
+    const checks = await Promise.all(events.map((e, i) => e !== null && fresh[i] === true ? this.verifyAll(e) : null))
+    const toStore: StoredEvent[] = []
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]
+      if (e === null || e === undefined) continue
+      if (fresh[i] !== true || this.index.has(e.key) || this.pending.has(e.key)) { result.duplicates++; continue }
+      const failure = checks[i]
+      if (failure !== null && failure !== undefined) { result.rejected.push({ index: i, id: e.id, error: failure }); continue }
+      if (options.now !== undefined && e.time > options.now + this.config.maxFutureSkewMs) {
+        result.rejected.push({ index: i, id: e.id, error: new LedgerError('ERR_FUTURE_EVENT', `event is dated ${e.time - options.now} ms in the future`) })
+        continue
+      }
+      this.admit(e, toStore, result, i)
+    }
+    if (this.store !== null && toStore.length > 0) {
+      try {
+        await this.store.append(toStore)
+      } catch (err) {
+        // Memory is ahead of the store now; refuse further work until reopened (replay restores
+        // exactly what was durable).
+        this.failure = err as Error
+        throw new LedgerError('ERR_STORE_FAILED', `could not persist events: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    return result
+  }
+
+  /**
+   * Author, sign and apply the next event of `signer`'s chain. Credits to the signer that its
+   * chain has not acknowledged yet are named in `deps` automatically, so they become spendable.
+   * Throws the LedgerError that refused it; nothing changes then.
+   * @example await ledger.append(identity, 'transfer', { to: other.publicKey, amount: credits(5) })
+   */
+  async append<T extends EventType> (signer: Signer, type: T, body: BodyOf<T>, options: AppendOptions = {}): Promise<LedgerEvent<T>> {
+    this.assertUsable()
+    const rec = this.authors.get(toKey(signer.publicKey))
+    const deps = new Map<string, Uint8Array>()
+    for (const d of options.deps ?? []) deps.set(toKey(d), d)
+    for (const d of this.unacknowledgedCredits(signer.publicKey)) {
+      if (deps.size >= MAX_DEPS) break
+      deps.set(toKey(d), d)
+    }
+    let time = options.time ?? options.now ?? 0
+    if (rec !== undefined) time = Math.max(time, rec.head.time)
+    for (const [key] of deps) {
+      const i = this.index.get(key)
+      if (i !== undefined) time = Math.max(time, this.eventTime[i] as number)
+    }
+    const last = rec?.main[rec.main.length - 1]
+    const unsigned: UnsignedEvent<T> = {
+      type,
+      author: signer.publicKey,
+      seq: (rec?.main.length ?? 0) + 1,
+      prev: last === undefined ? null : this.idAt(last),
+      deps: [...deps.values()].sort(compareIds),
+      time,
+      body
+    }
+    const e = await signEvent(this.config.networkId, signer, unsigned)
+    const result = await this.ingest(e.bytes, options.now === undefined ? {} : { now: options.now })
+    const refusal = result.rejected[0]
+    if (refusal !== undefined) throw refusal.error
+    if (!this.index.has(e.key)) throw new LedgerError('ERR_CHAIN_BROKEN', 'event is waiting for a dependency this ledger does not hold')
+    return e
+  }
+
+  /** Credit events to `author` that its main chain has not acknowledged yet. */
+  unacknowledgedCredits (author: Uint8Array): Uint8Array[] {
+    const key = toKey(author)
+    const rec = this.authors.get(key)
+    const out: Uint8Array[] = []
+    for (const i of this.byMember.get(key) ?? []) {
+      const k = this.keys[i] as string
+      if (rec?.head.acked.has(k) === true) continue
+      const e = this.decodeAt(i)
+      if (equalBytes(e.author, author) || this.isVoid(i)) continue
+      if (creditTo(e, key) !== null) out.push(e.id)
+    }
+    return out
+  }
+
+  /**
+   * The split an escrow operation must state: trial credits go first (seed 002).
+   * @example const body = ledger.escrowBody(me, 'reserve', taskId, credits(3))
+   */
+  escrowBody (author: Uint8Array, op: 'reserve' | 'charge' | 'release', task: Uint8Array, amount: bigint, payee?: Uint8Array): BodyOf<'escrow'> {
+    const head = this.authors.get(toKey(author))?.head
+    const available = op === 'reserve' ? (head?.trial ?? 0n) : (head?.escrows.get(toKey(task))?.trial ?? 0n)
+    const body: BodyOf<'escrow'> = { op, task, amount, trial: amount < available ? amount : available }
+    if (payee !== undefined) body.payee = payee
+    return body
+  }
+
+  /** The author's chain state after its main chain's last event (what it can spend now). */
+  chainState (author: Uint8Array): Readonly<ChainState> | undefined {
+    return this.authors.get(toKey(author))?.head
+  }
+
+  /** Derived view of one account. @example ledger.account(pk).balance */
+  account (publicKey: Uint8Array): AccountView {
+    const key = toKey(publicKey)
+    const f = this.views.accounts.get(key) ?? this.views.fields(key)
+    const rec = this.authors.get(key)
+    return {
+      ...f,
+      effectiveStake: f.staked + f.delegatedIn,
+      spent: f.spentPositive - f.spentNegative,
+      lastSeen: this.views.lastSeen.get(key) ?? null,
+      equivocated: rec !== undefined && rec.forkSeq !== Infinity
+    }
+  }
+
+  /** Every account the views know, as raw public keys. */
+  accountIds (): Uint8Array[] {
+    return [...this.views.accounts.keys()].map(fromKey)
+  }
+
+  /** Network totals. `conservationGap` is 0n while the conservation law holds. */
+  totals (): { minted: bigint, burned: bigint, events: number, accounts: number, conservationGap: bigint } {
+    return { minted: this.views.minted, burned: this.views.burned, events: this.size, accounts: this.views.accounts.size, conservationGap: this.views.conservationGap() }
+  }
+
+  /** Reputation observations about `subject`: observer key -> kind -> count (effective only). */
+  observationsOf (subject: Uint8Array): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.views.observations.get(toKey(subject)) ?? new Map()
+  }
+
+  /** Whether the event with this id is void (its author equivocated at or below its seq). */
+  isVoidEvent (id: Uint8Array): boolean {
+    const i = this.index.get(toKey(id))
+    return i !== undefined && this.isVoid(i)
+  }
+
+  /** Both (or all) events at the author's first equivocated position, as proof; [] if honest. */
+  equivocationProof (author: Uint8Array): LedgerEvent[] {
+    const rec = this.authors.get(toKey(author))
+    if (rec === undefined || rec.forkSeq === Infinity) return []
+    const out: LedgerEvent[] = []
+    for (let i = 0; i < this.arena.size; i++) {
+      if (this.authorList[this.eventAuthor[i] as number] === rec && this.eventSeq[i] === rec.forkSeq) out.push(this.decodeAt(i))
+    }
+    return out
+  }
+
+  /**
+   * Events by or about `member` (author or counterparty), optionally within [from, to] by time.
+   * @example ledger.history(pk, { from: Date.now() - 3600_000 })
+   */
+  history (member: Uint8Array, range: { from?: number, to?: number } = {}): LedgerEvent[] {
+    const from = range.from ?? -Infinity
+    const to = range.to ?? Infinity
+    return (this.byMember.get(toKey(member)) ?? [])
+      .filter(i => (this.eventTime[i] as number) >= from && (this.eventTime[i] as number) <= to)
+      .map(i => this.decodeAt(i))
+  }
+
+  /** Every event with time in [from, to], in time order (ties by id). */
+  range (from: number, to: number): LedgerEvent[] {
+    const order = this.sortedByTime()
+    const times = this.eventTime
+    let lo = 0
+    let hi = order.length
+    while (lo < hi) { const mid = (lo + hi) >> 1; if ((times[order[mid] as number] as number) < from) lo = mid + 1; else hi = mid }
+    const out: LedgerEvent[] = []
+    for (let k = lo; k < order.length && (times[order[k] as number] as number) <= to; k++) out.push(this.decodeAt(order[k] as number))
+    return out
+  }
+
+  /**
+   * Encodings of events, in an order that applies without waiting (the order they were applied
+   * here). With `ids`, only those; otherwise all. Feed them to another replica's `ingest`.
+   * @example await other.ingest(ledger.exportEvents())
+   */
+  exportEvents (ids?: readonly Uint8Array[]): Uint8Array[] {
+    if (ids === undefined) return Array.from({ length: this.arena.size }, (_, i) => this.arena.get(i))
+    const indexes: number[] = []
+    for (const id of ids) { const i = this.index.get(toKey(id)); if (i !== undefined) indexes.push(i) }
+    return indexes.sort((a, b) => a - b).map(i => this.arena.get(i))
+  }
+
+  /** Ids the pending pool waits for (ask peers for these). */
+  missingIds (): Uint8Array[] { return this.pending.missingKeys().map(fromKey) }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.store?.close()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private assertUsable (): void {
+    if (this.closed) throw new LedgerError('ERR_LEDGER_CLOSED', 'the ledger is closed')
+    if (this.failure !== null) throw new LedgerError('ERR_STORE_FAILED', `the store failed earlier; reopen the ledger: ${this.failure.message}`)
+  }
+
+  private async verifyAll (e: LedgerEvent): Promise<EdgeNetError | null> {
+    if (!(await verifyEvent(e))) return new LedgerError('ERR_BAD_SIGNATURE', 'event signature does not verify')
+    if (e.type === 'reward') {
+      const { cert } = (e as LedgerEvent<'reward'>).body
+      if (!(await verifyCertificate(this.config.networkId, cert, this.config.quorum))) {
+        return new LedgerError('ERR_BAD_CERTIFICATE', 'settlement certificate lacks a valid submitter and quorum signature set')
+      }
+    } else if (e.type === 'slash') {
+      const body = (e as LedgerEvent<'slash'>).body
+      if (!(await verifyAttestation(this.config.networkId, body.offender, body.reason, body.evidence, this.config.quorum))) {
+        return new LedgerError('ERR_BAD_SLASH', 'slash evidence lacks a valid quorum attestation')
+      }
+      if (!body.beneficiaries.every(b => body.evidence.sigs.some(([s]) => equalBytes(s, b)))) {
+        return new LedgerError('ERR_BAD_SLASH', 'beneficiaries must be among the attesting co-workers')
+      }
+    }
+    return null
+  }
+
+  /** Apply `e` if its dependencies are here, else park it; then apply what it releases. */
+  private admit (first: LedgerEvent, toStore: StoredEvent[] | null, result: IngestResult | null, inputIndex: number): void {
+    const missing: string[] = []
+    if (first.prev !== null && !this.index.has(toKey(first.prev))) missing.push(toKey(first.prev))
+    for (const d of first.deps) if (!this.index.has(toKey(d))) missing.push(toKey(d))
+    if (missing.length > 0) {
+      this.pending.add(first, missing)
+      if (result !== null) result.pending++
+      return
+    }
+    const queue: Array<[LedgerEvent, number]> = [[first, inputIndex]]
+    while (queue.length > 0) {
+      const [e, at] = queue.shift() as [LedgerEvent, number]
+      try {
+        this.apply(e)
+      } catch (err) {
+        if (result !== null) result.rejected.push({ index: at, id: e.id, error: asEdgeNetError(err) })
+        else if (toStore === null) throw err
+        continue
+      }
+      result?.applied.push(e.id)
+      toStore?.push({ id: e.id, bytes: e.bytes })
+      for (const ready of this.pending.resolve(e.key)) queue.push([ready, -1])
+    }
+  }
+
+  private apply (e: LedgerEvent): void {
+    const authorKey = toKey(e.author)
+    const rec: AuthorRecord = this.authors.get(authorKey) ??
+      { key: authorKey, index: this.authorList.length, main: [], head: new ChainState(), forkSeq: Infinity, branchHeads: new Map(), derivedSlash: 0n }
+    let prevIndex = -1
+    let onMain: boolean
+    let state: ChainState
+    if (e.prev === null) {
+      onMain = rec.main.length === 0
+      state = onMain ? rec.head : new ChainState()
+    } else {
+      prevIndex = this.index.get(toKey(e.prev)) as number
+      if (this.keyOfAuthor(prevIndex) !== authorKey || this.eventSeq[prevIndex] !== e.seq - 1) {
+        throw new LedgerError('ERR_CHAIN_BROKEN', 'prev is not the author\'s event at seq - 1')
+      }
+      onMain = rec.main.length === e.seq - 1 && rec.main[e.seq - 2] === prevIndex
+      state = onMain ? rec.head : (rec.branchHeads.get(toKey(e.prev))?.clone() ?? this.replayTo(rec, prevIndex))
+    }
+    advanceChain(state, e, this.ctx)
+
+    // Accepted: record it.
+    if (!this.authors.has(authorKey)) {
+      this.authors.set(authorKey, rec)
+      this.authorList.push(rec)
+    }
+    const i = this.arena.push(e.bytes)
+    this.index.set(e.key, i)
+    this.keys.push(e.key)
+    this.grow(i)
+    this.eventAuthor[i] = rec.index
+    this.eventSeq[i] = e.seq
+    this.eventTime[i] = e.time
+    if (e.type === 'stake' || e.type === 'unstake') {
+      this.lastStake[i] = i
+      this.stakedAfter.set(i, state.staked)
+    } else {
+      this.lastStake[i] = prevIndex === -1 ? -1 : this.lastStake[prevIndex] as number
+    }
+    this.remember(i, e)
+    this.merkle.add(e.id)
+    this.timeOrder = null
+    this.indexMember(e.author, i)
+    for (const c of counterparties(e)) if (!equalBytes(c, e.author)) this.indexMember(c, i)
+    this.views.seen(authorKey, e.time)
+    if (e.type === 'slash') this.slashGroup(e).push(i)
+
+    if (onMain) {
+      rec.main.push(i)
+      if (e.seq < rec.forkSeq) this.applyEffects(e, 1)
+    } else {
+      if (e.prev !== null) rec.branchHeads.delete(toKey(e.prev))
+      rec.branchHeads.set(e.key, state)
+      if (e.seq <= rec.main.length) this.markEquivocation(rec, e.seq)
+      if (e.type === 'slash') this.recomputeSlashGroup(e)
+    }
+  }
+
+  private markEquivocation (rec: AuthorRecord, seq: number): void {
+    if (seq >= rec.forkSeq) return
+    const before = rec.forkSeq
+    rec.forkSeq = seq
+    const end = Math.min(before, rec.main.length + 1)
+    for (let s = seq; s < end; s++) this.applyEffects(this.decodeAt(rec.main[s - 1] as number), -1)
+    if (rec.derivedSlash > 0n) this.views.apply(slashDeltas(rec.key, rec.derivedSlash, []), -1n)
+    const stakedBefore = seq >= 2 ? this.stakedAtIndex(rec.main[seq - 2] as number) : 0n
+    rec.derivedSlash = slashAmount(stakedBefore, 'DoubleSpend')
+    if (rec.derivedSlash > 0n) this.views.apply(slashDeltas(rec.key, rec.derivedSlash, []), 1n)
+  }
+
+  private applyEffects (e: LedgerEvent, sign: 1 | -1): void {
+    if (e.type === 'slash') {
+      this.recomputeSlashGroup(e)
+    } else {
+      this.views.apply(eventDeltas(e, this.config), sign === 1 ? 1n : -1n)
+    }
+    if (e.type === 'reputation') {
+      const body = (e as LedgerEvent<'reputation'>).body
+      this.views.observe(toKey(body.subject), toKey(e.author), body.kind, sign)
+    }
+  }
+
+  private slashGroupKey (e: LedgerEvent): string {
+    const b = (e as LedgerEvent<'slash'>).body
+    return toKey(b.offender) + b.reason + toKey(b.evidence.task)
+  }
+
+  private slashGroup (e: LedgerEvent): number[] {
+    const key = this.slashGroupKey(e)
+    let group = this.slashGroups.get(key)
+    if (group === undefined) this.slashGroups.set(key, group = [])
+    return group
+  }
+
+  /**
+   * One offence (offender, reason, task) is slashed once, however many nodes author a slash for
+   * it: of the effective slash events in the group, the one with the smallest id counts.
+   */
+  private recomputeSlashGroup (e: LedgerEvent): void {
+    const key = this.slashGroupKey(e)
+    let best = -1
+    for (const i of this.slashGroups.get(key) ?? []) {
+      if (this.isVoid(i)) continue
+      if (best === -1 || (this.keys[i] as string) < (this.keys[best] as string)) best = i
+    }
+    const current = this.slashEffective.get(key) ?? -1
+    if (best === current) return
+    if (current !== -1) this.views.apply(eventDeltas(this.decodeAt(current), this.config), -1n)
+    if (best !== -1) {
+      this.views.apply(eventDeltas(this.decodeAt(best), this.config), 1n)
+      this.slashEffective.set(key, best)
+    } else {
+      this.slashEffective.delete(key)
+    }
+  }
+
+  private isVoid (i: number): boolean {
+    return (this.eventSeq[i] as number) >= (this.authorList[this.eventAuthor[i] as number] as AuthorRecord).forkSeq
+  }
+
+  /** Rebuild an author's state after event `target` by replaying its own chain. */
+  private replayTo (rec: AuthorRecord, target: number): ChainState {
+    const chain: number[] = []
+    let base: ChainState | null = null
+    let cur = target
+    while (cur !== -1) {
+      const key = this.keys[cur] as string
+      const cached = rec.branchHeads.get(key) ?? (cur === rec.main[rec.main.length - 1] ? rec.head : undefined)
+      if (cached !== undefined) { base = cached.clone(); break }
+      chain.push(cur)
+      const e = this.decodeAt(cur)
+      cur = e.prev === null ? -1 : this.index.get(toKey(e.prev)) as number
+    }
+    const state = base ?? new ChainState()
+    for (let k = chain.length - 1; k >= 0; k--) advanceChain(state, this.decodeAt(chain[k] as number), this.ctx)
+    return state
+  }
+
+  private stakedAtIndex (i: number): bigint {
+    const s = this.lastStake[i] as number
+    return s === -1 ? 0n : this.stakedAfter.get(s) ?? 0n
+  }
+
+  private keyOfAuthor (i: number): string {
+    return (this.authorList[this.eventAuthor[i] as number] as AuthorRecord).key
+  }
+
+  private idAt (i: number): Uint8Array { return fromKey(this.keys[i] as string) }
+
+  private decodeAt (i: number): LedgerEvent {
+    const hit = this.decoded.get(i)
+    if (hit !== undefined) return hit
+    const e = decodeEvent(this.config.networkId, this.arena.get(i))
+    this.remember(i, e)
+    return e
+  }
+
+  private remember (i: number, e: LedgerEvent): void {
+    if (this.decoded.size >= DECODE_CACHE) this.decoded.delete(this.decoded.keys().next().value as number)
+    this.decoded.set(i, e)
+  }
+
+  private indexMember (member: Uint8Array, i: number): void {
+    const key = toKey(member)
+    let list = this.byMember.get(key)
+    if (list === undefined) this.byMember.set(key, list = [])
+    list.push(i)
+  }
+
+  private sortedByTime (): number[] {
+    if (this.timeOrder === null) {
+      const times = this.eventTime
+      const keys = this.keys
+      this.timeOrder = Array.from({ length: this.arena.size }, (_, i) => i)
+        .sort((a, b) => ((times[a] as number) - (times[b] as number)) || ((keys[a] as string) < (keys[b] as string) ? -1 : 1))
+    }
+    return this.timeOrder
+  }
+
+  private grow (i: number): void {
+    if (i < this.eventSeq.length) return
+    const n = this.eventSeq.length * 2
+    const a = new Int32Array(n); a.set(this.eventAuthor); this.eventAuthor = a
+    const s = new Uint32Array(n); s.set(this.eventSeq); this.eventSeq = s
+    const t = new Float64Array(n); t.set(this.eventTime); this.eventTime = t
+    const l = new Int32Array(n); l.set(this.lastStake); this.lastStake = l
+  }
+}
+
+/**
+ * Join two ledgers into a new in-memory one holding the union. Commutative, associative and
+ * idempotent: equal state roots whatever the order.
+ * @example const m = await merge(a, b); m.stateRootHex() === (await merge(b, a)).stateRootHex()
+ */
+export async function merge (a: Ledger, b: Ledger): Promise<Ledger> {
+  const out = Ledger.create({ config: a.config })
+  await out.ingest(a.exportEvents())
+  await out.ingest(b.exportEvents())
+  return out
+}
+
+function compareIds (a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) { const d = (a[i] as number) - (b[i] as number); if (d !== 0) return d }
+  return 0
+}
+
+function asEdgeNetError (err: unknown): EdgeNetError {
+  if (err instanceof EdgeNetError) return err
+  throw err
+}

@@ -1,0 +1,70 @@
+/**
+ * Derived views over the effective events: per-account money fields, network totals, reputation
+ * observation counts and last-seen times. Updated incrementally, one event's deltas at a time,
+ * never by replaying the log; an event is taken back by applying its deltas with sign -1.
+ */
+import type { AccountField, Delta } from './effects.ts'
+import { ACCOUNT_FIELDS } from './effects.ts'
+
+export type AccountFields = Record<AccountField, bigint>
+
+function zeroFields (): AccountFields {
+  const out = {} as AccountFields
+  for (const f of ACCOUNT_FIELDS) out[f] = 0n
+  return out
+}
+
+export class Views {
+  readonly accounts = new Map<string, AccountFields>()
+  minted = 0n
+  burned = 0n
+  /** subject -> observer -> kind -> count (effective observations only). */
+  readonly observations = new Map<string, Map<string, Map<string, number>>>()
+  /** author -> latest event time seen (heartbeats and every other event). */
+  readonly lastSeen = new Map<string, number>()
+
+  fields (account: string): AccountFields {
+    let f = this.accounts.get(account)
+    if (f === undefined) this.accounts.set(account, f = zeroFields())
+    return f
+  }
+
+  /** Apply deltas (sign 1n) or take them back (sign -1n). */
+  apply (deltas: readonly Delta[], sign: 1n | -1n): void {
+    for (const d of deltas) {
+      if (d.account === null) {
+        if (d.field === 'minted') this.minted += sign * d.amount
+        else this.burned += sign * d.amount
+      } else {
+        const f = this.fields(d.account)
+        f[d.field] += sign * d.amount
+      }
+    }
+  }
+
+  observe (subject: string, observer: string, kind: string, sign: 1 | -1): void {
+    let bySubject = this.observations.get(subject)
+    if (bySubject === undefined) this.observations.set(subject, bySubject = new Map())
+    let byObserver = bySubject.get(observer)
+    if (byObserver === undefined) bySubject.set(observer, byObserver = new Map())
+    const n = (byObserver.get(kind) ?? 0) + sign
+    if (n === 0) byObserver.delete(kind)
+    else byObserver.set(kind, n)
+    if (byObserver.size === 0) bySubject.delete(observer)
+    if (bySubject.size === 0) this.observations.delete(subject)
+  }
+
+  seen (author: string, time: number): void {
+    if (time > (this.lastSeen.get(author) ?? -1)) this.lastSeen.set(author, time)
+  }
+
+  /**
+   * Conservation: money held in accounts (liquid, trial, reserved, staked, delegated) plus what
+   * was burned equals what was minted. Returns the difference (0n when the law holds).
+   */
+  conservationGap (): bigint {
+    let held = 0n
+    for (const f of this.accounts.values()) held += f.balance + f.trial + f.reserved + f.staked + f.delegatedOut
+    return held + this.burned - this.minted
+  }
+}
