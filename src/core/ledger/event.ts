@@ -139,5 +139,21 @@ export function decodeEvent (networkId: string, bytes: Uint8Array): LedgerEvent 
  * @example if (!(await verifyEvent(e))) throw new Error('forged')
  */
 export async function verifyEvent (e: LedgerEvent): Promise<boolean> {
-  return verifyEd25519(e.author, e.signed, e.sig)
+  const memo = e.key + toKey(e.sig)
+  if (verified.has(memo)) return true
+  const ok = await verifyEd25519(e.author, e.signed, e.sig)
+  if (ok) {
+    if (verified.size >= VERIFIED_MEMO) verified.delete(verified.values().next().value as string)
+    verified.add(memo)
+  }
+  return ok
 }
+
+/**
+ * Signatures already verified in this process, keyed by event id (which hashes the signed bytes,
+ * author included) and signature. The same event reaches a node many times (gossip, sync,
+ * re-sends); verifying it once is enough, since an (id, signature) pair that verified once always
+ * will. Bounded; oldest entries go first.
+ */
+const verified = new Set<string>()
+const VERIFIED_MEMO = 1 << 16

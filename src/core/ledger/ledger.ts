@@ -27,7 +27,7 @@ import { ChainState, advanceChain } from './chain.ts'
 import type { ChainContext } from './chain.ts'
 import { ledgerConfig } from './config.ts'
 import type { LedgerConfig } from './config.ts'
-import { counterparties, creditTo, eventDeltas, slashDeltas } from './effects.ts'
+import { ACCOUNT_FIELDS, counterparties, creditTo, eventDeltas, slashDeltas } from './effects.ts'
 import { LedgerError } from './errors.ts'
 import { MAX_DEPS, decodeEvent, signEvent, verifyEvent } from './event.ts'
 import type { LedgerEvent, UnsignedEvent } from './event.ts'
@@ -35,7 +35,7 @@ import type { BodyOf, EventType } from './bodies.ts'
 import { verifyAttestation, verifyCertificate } from './certificate.ts'
 import { MerkleSet } from './merkle.ts'
 import { PendingPool } from './pending.ts'
-import { Views } from './views.ts'
+import { Views, zeroFields } from './views.ts'
 import type { AccountFields } from './views.ts'
 
 interface AuthorRecord {
@@ -308,7 +308,7 @@ export class Ledger {
   /** Derived view of one account. @example ledger.account(pk).balance */
   account (publicKey: Uint8Array): AccountView {
     const key = toKey(publicKey)
-    const f = this.views.accounts.get(key) ?? this.views.fields(key)
+    const f = this.views.accounts.get(key) ?? zeroFields()
     const rec = this.authors.get(key)
     return {
       ...f,
@@ -319,14 +319,16 @@ export class Ledger {
     }
   }
 
-  /** Every account the views know, as raw public keys. */
+  /** Every account holding or owing anything, as raw public keys. */
   accountIds (): Uint8Array[] {
-    return [...this.views.accounts.keys()].map(fromKey)
+    return [...this.views.accounts].filter(([, f]) => !isZero(f)).map(([key]) => fromKey(key))
   }
 
   /** Network totals. `conservationGap` is 0n while the conservation law holds. */
   totals (): { minted: bigint, burned: bigint, events: number, accounts: number, conservationGap: bigint } {
-    return { minted: this.views.minted, burned: this.views.burned, events: this.size, accounts: this.views.accounts.size, conservationGap: this.views.conservationGap() }
+    let accounts = 0
+    for (const f of this.views.accounts.values()) if (!isZero(f)) accounts++
+    return { minted: this.views.minted, burned: this.views.burned, events: this.size, accounts, conservationGap: this.views.conservationGap() }
   }
 
   /** Reputation observations about `subject`: observer key -> kind -> count (effective only). */
@@ -386,6 +388,9 @@ export class Ledger {
     for (const id of ids) { const i = this.index.get(toKey(id)); if (i !== undefined) indexes.push(i) }
     return indexes.sort((a, b) => a - b).map(i => this.arena.get(i))
   }
+
+  /** Ids of every event in the set, in the order they were applied here. */
+  ids (): Uint8Array[] { return this.keys.map(fromKey) }
 
   /** Ids the pending pool waits for (ask peers for these). */
   missingIds (): Uint8Array[] { return this.pending.missingKeys().map(fromKey) }
@@ -646,6 +651,11 @@ export async function merge (a: Ledger, b: Ledger): Promise<Ledger> {
   await out.ingest(a.exportEvents())
   await out.ingest(b.exportEvents())
   return out
+}
+
+function isZero (f: AccountFields): boolean {
+  for (const k of ACCOUNT_FIELDS) if (f[k] !== 0n) return false
+  return true
 }
 
 function compareIds (a: Uint8Array, b: Uint8Array): number {

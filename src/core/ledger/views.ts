@@ -8,7 +8,8 @@ import { ACCOUNT_FIELDS } from './effects.ts'
 
 export type AccountFields = Record<AccountField, bigint>
 
-function zeroFields (): AccountFields {
+/** A fresh all-zero account. */
+export function zeroFields (): AccountFields {
   const out = {} as AccountFields
   for (const f of ACCOUNT_FIELDS) out[f] = 0n
   return out
