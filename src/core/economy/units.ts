@@ -22,3 +22,14 @@ export function formatCredits (micro: bigint): string {
   const fraction = (abs % MICRO_PER_CREDIT).toString().padStart(6, '0').replace(/0+$/, '')
   return (negative ? '-' : '') + whole.toString() + (fraction === '' ? '' : '.' + fraction)
 }
+
+/**
+ * Micro-credits as a float number of credits, for weights and display only (a float is exact to the
+ * micro-credit only up to about 9 billion credits): never feed the result back into a balance.
+ * @example creditsAsNumber(1_500_000n) === 1.5
+ */
+export function creditsAsNumber (micro: bigint): number {
+  const whole = micro / MICRO_PER_CREDIT
+  const fraction = micro % MICRO_PER_CREDIT
+  return Number(whole) + Number(fraction) / 1e6
+}

@@ -35,6 +35,8 @@ import type { BodyOf, EventType } from './bodies.ts'
 import { verifyAttestation, verifyCertificate } from './certificate.ts'
 import { MerkleSet } from './merkle.ts'
 import { PendingPool } from './pending.ts'
+import { reputationOf } from './reputation-view.ts'
+import type { ReputationOptions, ReputationView } from './reputation-view.ts'
 import { Views, zeroFields } from './views.ts'
 import type { AccountFields } from './views.ts'
 
@@ -275,15 +277,21 @@ export class Ledger {
 
   /** Credit events to `author` that its main chain has not acknowledged yet. */
   unacknowledgedCredits (author: Uint8Array): Uint8Array[] {
+    return this.incomingCredits(author).map(c => c.id)
+  }
+
+  /** Credits others sent `author` that its chain has not counted yet, with their amounts. */
+  incomingCredits (author: Uint8Array): Array<{ id: Uint8Array, real: bigint, trial: bigint }> {
     const key = toKey(author)
     const rec = this.authors.get(key)
-    const out: Uint8Array[] = []
+    const out: Array<{ id: Uint8Array, real: bigint, trial: bigint }> = []
     for (const i of this.byMember.get(key) ?? []) {
       const k = this.keys[i] as string
       if (rec?.head.acked.has(k) === true) continue
       const e = this.decodeAt(i)
       if (equalBytes(e.author, author) || this.isVoid(i)) continue
-      if (creditTo(e, key) !== null) out.push(e.id)
+      const credit = creditTo(e, key)
+      if (credit !== null) out.push({ id: e.id, ...credit })
     }
     return out
   }
@@ -334,6 +342,18 @@ export class Ledger {
   /** Reputation observations about `subject`: observer key -> kind -> count (effective only). */
   observationsOf (subject: Uint8Array): ReadonlyMap<string, ReadonlyMap<string, number>> {
     return this.views.observations.get(toKey(subject)) ?? new Map()
+  }
+
+  /**
+   * The subject's reputation from observations others signed about it (reputation-view.ts).
+   * @example ledger.reputation(worker.publicKey).tier
+   */
+  reputation (subject: Uint8Array, options: ReputationOptions = {}): ReputationView {
+    return reputationOf({
+      observationsOf: (s) => this.observationsOf(s),
+      effectiveStakeOf: (key) => { const f = this.views.accounts.get(key); return f === undefined ? 0n : f.staked + f.delegatedIn },
+      minStake: this.config.minStake
+    }, subject, options)
   }
 
   /** Whether the event with this id is void (its author equivocated at or below its seq). */
