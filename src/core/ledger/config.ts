@@ -22,6 +22,12 @@ export interface LedgerConfig {
   maxPending: number
   /** Events dated further than this past the local clock are refused for now (ERR_FUTURE_EVENT). */
   maxFutureSkewMs: number
+  /**
+   * Credits that exist when the network starts, by raw public key. Minting needs stake and stake
+   * needs real credits, so a network's first stakers are funded here; every replica of a network
+   * must start from the same genesis.
+   */
+  genesis: ReadonlyArray<{ account: Uint8Array, amount: bigint }>
 }
 
 export const DEFAULT_LEDGER_CONFIG: Omit<LedgerConfig, 'networkId'> = {
@@ -33,7 +39,8 @@ export const DEFAULT_LEDGER_CONFIG: Omit<LedgerConfig, 'networkId'> = {
   quorum: 2,
   multiplier: { max: 10, decay: 1_000_000 },
   maxPending: 10_000,
-  maxFutureSkewMs: 5 * 60 * 1000
+  maxFutureSkewMs: 5 * 60 * 1000,
+  genesis: []
 }
 
 /** Fill in defaults. @example ledgerConfig({ networkId: 'test', trialDifficulty: 4 }) */

@@ -101,7 +101,7 @@ export interface Signer {
   sign (message: Uint8Array): Promise<Uint8Array>
 }
 
-const DECODE_CACHE = 8192
+const DECODE_CACHE = 256
 
 export class Ledger {
   readonly config: LedgerConfig
@@ -125,12 +125,20 @@ export class Ledger {
   private readonly byMember = new Map<string, number[]>()
   private readonly decoded = new Map<number, LedgerEvent>()
   private timeOrder: number[] | null = null
+  private maxTime = 0
   private failure: Error | null = null
   private closed = false
   private readonly ctx: ChainContext
+  private readonly genesis = new Map<string, bigint>()
 
   private constructor (init: LedgerInit) {
     this.config = ledgerConfig(init.config)
+    for (const { account, amount } of this.config.genesis) {
+      if (account.length !== 32 || amount <= 0n) throw new LedgerError('ERR_BAD_AMOUNT', 'genesis entries need a 32-byte account and a positive amount')
+      const key = toKey(account)
+      this.genesis.set(key, (this.genesis.get(key) ?? 0n) + amount)
+      this.views.apply([{ account: key, field: 'balance', amount }, { account: key, field: 'earned', amount }, { account: null, field: 'minted', amount }], 1n)
+    }
     this.store = init.store ?? null
     this.pending = new PendingPool(this.config.maxPending)
     this.ctx = {
@@ -168,6 +176,9 @@ export class Ledger {
   /** Number of events in the set (void ones included). */
   get size (): number { return this.arena.size }
 
+  /** The latest event time in the set (0 when empty). */
+  get latestTime (): number { return this.maxTime }
+
   /** Number of events waiting for a dependency. */
   get pendingCount (): number { return this.pending.size }
 
@@ -200,22 +211,28 @@ export class Ledger {
     this.assertUsable()
     const list = input instanceof Uint8Array ? [input] : input
     const result: IngestResult = { applied: [], duplicates: 0, pending: 0, rejected: [] }
-    const events: Array<LedgerEvent | null> = list.map((bytes, i) => {
+    // Decode each input and start verifying it at once: WebCrypto verifies on worker threads, so
+    // the main thread decodes (and later applies) while earlier signatures are being checked.
+    const events: Array<LedgerEvent | null> = []
+    const checks: Array<Promise<EdgeNetError | null> | null> = []
+    for (let i = 0; i < list.length; i++) {
+      let e: LedgerEvent | null = null
       try {
-        return decodeEvent(this.config.networkId, bytes)
+        e = decodeEvent(this.config.networkId, list[i] as Uint8Array)
       } catch (err) {
         result.rejected.push({ index: i, id: null, error: asEdgeNetError(err) })
-        return null
       }
-    })
-    const fresh = events.map(e => e !== null && !this.index.has(e.key) && !this.pending.has(e.key))
-    const checks = await Promise.all(events.map((e, i) => e !== null && fresh[i] === true ? this.verifyAll(e) : null))
+      const fresh = e !== null && !this.index.has(e.key) && !this.pending.has(e.key)
+      events.push(fresh ? e : null)
+      checks.push(fresh ? this.verifyAll(e as LedgerEvent) : null)
+      if (e !== null && !fresh) result.duplicates++
+    }
     const toStore: StoredEvent[] = []
     for (let i = 0; i < events.length; i++) {
       const e = events[i]
       if (e === null || e === undefined) continue
-      if (fresh[i] !== true || this.index.has(e.key) || this.pending.has(e.key)) { result.duplicates++; continue }
-      const failure = checks[i]
+      const failure = await checks[i]
+      if (this.index.has(e.key) || this.pending.has(e.key)) { result.duplicates++; continue }
       if (failure !== null && failure !== undefined) { result.rejected.push({ index: i, id: e.id, error: failure }); continue }
       if (options.now !== undefined && e.time > options.now + this.config.maxFutureSkewMs) {
         result.rejected.push({ index: i, id: e.id, error: new LedgerError('ERR_FUTURE_EVENT', `event is dated ${e.time - options.now} ms in the future`) })
@@ -476,13 +493,13 @@ export class Ledger {
   private apply (e: LedgerEvent): void {
     const authorKey = toKey(e.author)
     const rec: AuthorRecord = this.authors.get(authorKey) ??
-      { key: authorKey, index: this.authorList.length, main: [], head: new ChainState(), forkSeq: Infinity, branchHeads: new Map(), derivedSlash: 0n }
+      { key: authorKey, index: this.authorList.length, main: [], head: this.initialState(authorKey), forkSeq: Infinity, branchHeads: new Map(), derivedSlash: 0n }
     let prevIndex = -1
     let onMain: boolean
     let state: ChainState
     if (e.prev === null) {
       onMain = rec.main.length === 0
-      state = onMain ? rec.head : new ChainState()
+      state = onMain ? rec.head : this.initialState(authorKey)
     } else {
       prevIndex = this.index.get(toKey(e.prev)) as number
       if (this.keyOfAuthor(prevIndex) !== authorKey || this.eventSeq[prevIndex] !== e.seq - 1) {
@@ -505,13 +522,13 @@ export class Ledger {
     this.eventAuthor[i] = rec.index
     this.eventSeq[i] = e.seq
     this.eventTime[i] = e.time
+    if (e.time > this.maxTime) this.maxTime = e.time
     if (e.type === 'stake' || e.type === 'unstake') {
       this.lastStake[i] = i
       this.stakedAfter.set(i, state.staked)
     } else {
       this.lastStake[i] = prevIndex === -1 ? -1 : this.lastStake[prevIndex] as number
     }
-    this.remember(i, e)
     this.merkle.add(e.id)
     this.timeOrder = null
     this.indexMember(e.author, i)
@@ -605,8 +622,15 @@ export class Ledger {
       const e = this.decodeAt(cur)
       cur = e.prev === null ? -1 : this.index.get(toKey(e.prev)) as number
     }
-    const state = base ?? new ChainState()
+    const state = base ?? this.initialState(rec.key)
     for (let k = chain.length - 1; k >= 0; k--) advanceChain(state, this.decodeAt(chain[k] as number), this.ctx)
+    return state
+  }
+
+  /** An author's state before its first event: empty, or its genesis balance. */
+  private initialState (authorKey: string): ChainState {
+    const state = new ChainState()
+    state.balance = this.genesis.get(authorKey) ?? 0n
     return state
   }
 

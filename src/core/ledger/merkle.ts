@@ -200,7 +200,12 @@ export class MerkleSet {
     return at.exact ? at.node.count : at.end - at.start
   }
 
-  /** The digest of the ids that start with the prefix (EMPTY_DIGEST if none). @example set.digestOf(new Uint8Array(0)) */
+  /**
+   * The digest of the node at this prefix: a function of the ids under the prefix and its length
+   * alone (EMPTY_DIGEST if none), the same on every replica; a leaf-sized range's digest equals the
+   * root of a set of just its ids. Ranges inside a leaf bucket are hashed on demand.
+   * @example set.digestOf(new Uint8Array(0)) // equals set.root()
+   */
   digestOf (prefix: NibblePath): Uint8Array {
     checkPrefix(prefix)
     const at = this.#locate(prefix)

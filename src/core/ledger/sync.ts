@@ -252,12 +252,13 @@ function childPrefix (prefix: NibblePath, nibble: number): NibblePath {
 }
 
 /**
- * One side of one reconciliation. Not thread-safe across two concurrent `start()`s: one side starts.
+ * One side of one reconciliation. One side calls `start()`; messages must arrive in order and
+ * once (one request/response stream); after a lost message, start a new session.
  *
  * @example
  * const a = new SyncSession(setA), b = new SyncSession(setB)
- * let msg = a.start(), to = b, from = a
- * while (msg) { msg = to.receive(msg); [to, from] = [from, to] }
+ * let msg = a.start(), to = b
+ * while (msg) { msg = to.receive(msg); to = to === a ? b : a }
  * a.missingOnOtherSide // ids b lacks
  */
 export class SyncSession {

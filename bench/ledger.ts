@@ -1,0 +1,111 @@
+/**
+ * Ledger benchmarks (issue: core economy §8):
+ * - ledger.ingest_per_s: decode + verify + validate + apply + root update, against
+ *   ledger.raw_verify_per_s: bare WebCrypto Ed25519 verifies of the same events with pre-imported
+ *   keys and the same concurrency, in the same run. Goal: ingest >= 80% of raw.
+ * - ledger.sync_100k_diff_100: two replicas of 100,000 events that differ by 100 events.
+ * - ledger.bytes_per_event: heap + array buffers the ledger holds per event beyond its encoding.
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { Ledger } from '../src/core/ledger/ledger.ts'
+import { clearVerifiedMemo, decodeEvent } from '../src/core/ledger/event.ts'
+import { reconcileLocal } from '../src/core/ledger/sync.ts'
+import { BENCH_CONFIG, generateEvents } from './ledger-workload.ts'
+import type { Figure } from './run.ts'
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+const BATCH = 256
+
+async function ingestAll (ledger: Ledger, events: Uint8Array[]): Promise<void> {
+  for (let i = 0; i < events.length; i += BATCH) {
+    const r = await ledger.ingest(events.slice(i, i + BATCH))
+    if (r.rejected.length > 0) throw r.rejected[0]?.error
+  }
+}
+
+async function ingestVsRaw (events: Uint8Array[]): Promise<Figure[]> {
+  const decoded = events.map(e => decodeEvent(BENCH_CONFIG.networkId, e))
+  const keys = new Map<string, CryptoKey>()
+  for (const e of decoded) {
+    const k = Buffer.from(e.author).toString('hex')
+    if (!keys.has(k)) keys.set(k, await crypto.subtle.importKey('raw', e.author, 'Ed25519', false, ['verify']))
+  }
+  const raw: number[] = []
+  const ingest: number[] = []
+  for (let round = 0; round < 3; round++) {
+    let t = performance.now()
+    for (let i = 0; i < decoded.length; i += BATCH) {
+      const ok = await Promise.all(decoded.slice(i, i + BATCH).map(e => crypto.subtle.verify('Ed25519', keys.get(Buffer.from(e.author).toString('hex')) as CryptoKey, e.sig, e.signed)))
+      if (!ok.every(Boolean)) throw new Error('raw verify failed')
+    }
+    raw.push(decoded.length / ((performance.now() - t) / 1000))
+    clearVerifiedMemo()
+    gc()
+    const ledger = Ledger.create({ config: BENCH_CONFIG })
+    t = performance.now()
+    await ingestAll(ledger, events)
+    ledger.stateRoot()
+    ingest.push(events.length / ((performance.now() - t) / 1000))
+  }
+  const r = median(raw)
+  const i = median(ingest)
+  return [
+    { key: 'ledger.ingest_per_s', value: Math.round(i), unit: 'events/s', note: `${events.length} events, batches of ${BATCH}, median of 3` },
+    { key: 'ledger.raw_verify_per_s', value: Math.round(r), unit: 'verifies/s', note: 'WebCrypto Ed25519, pre-imported keys, same batches' },
+    { key: 'ledger.ingest_vs_raw', value: Number((i / r).toFixed(3)), unit: 'ratio', goal: '>= 0.8', met: i / r >= 0.8 }
+  ]
+}
+
+async function syncAndMemory (events: Uint8Array[]): Promise<Figure[]> {
+  // Memory first, on a fresh heap.
+  clearVerifiedMemo()
+  gc(); gc()
+  const encodingBytes = events.reduce((n, e) => n + e.length, 0)
+  const before = process.memoryUsage()
+  const a = Ledger.create({ config: BENCH_CONFIG })
+  await ingestAll(a, events)
+  a.stateRoot()
+  clearVerifiedMemo()
+  gc(); gc()
+  const after = process.memoryUsage()
+  const held = (after.heapUsed + after.arrayBuffers) - (before.heapUsed + before.arrayBuffers)
+  const perEvent = (held - encodingBytes) / events.length
+
+  // B lacks the last 100 events (nothing depends on them).
+  const b = Ledger.create({ config: BENCH_CONFIG })
+  await ingestAll(b, events.slice(0, events.length - 100))
+  const times: number[] = []
+  let summary = { roundTrips: 0, bytes: 0 }
+  for (let round = 0; round < 3; round++) {
+    const b2 = round === 0 ? b : Ledger.create({ config: BENCH_CONFIG })
+    if (round > 0) await ingestAll(b2, events.slice(0, events.length - 100))
+    clearVerifiedMemo()
+    const t = performance.now()
+    const sync = reconcileLocal(a.merkleSet, b2.merkleSet)
+    const toB = a.exportEvents(sync.a.missingOnOtherSide)
+    const toA = b2.exportEvents(sync.b.missingOnOtherSide)
+    await b2.ingest(toB)
+    await a.ingest(toA)
+    if (a.stateRootHex() !== b2.stateRootHex()) throw new Error('replicas did not converge')
+    times.push(performance.now() - t)
+    // The events travel in one more message after the sync's last one.
+    summary = { roundTrips: sync.roundTrips + 1, bytes: sync.bytes + toB.reduce((n, e) => n + e.length, 0) + toA.reduce((n, e) => n + e.length, 0) }
+  }
+  return [
+    { key: 'ledger.sync_100k_diff_100.round_trips', value: summary.roundTrips, unit: 'round trips', note: 'Merkle range sync, then one message with the missing events' },
+    { key: 'ledger.sync_100k_diff_100.bytes', value: summary.bytes, unit: 'bytes', note: 'sync messages + the 100 events' },
+    { key: 'ledger.sync_100k_diff_100.ms', value: Number(median(times).toFixed(1)), unit: 'ms', note: 'until both roots are equal (verify included), median of 3' },
+    { key: 'ledger.bytes_per_event', value: Math.round(perEvent), unit: 'bytes/event', goal: '<= 300', met: perEvent <= 300, note: `${events.length} events, ${Math.round(encodingBytes / events.length)} encoded bytes each not counted` }
+  ]
+}
+
+export async function run (): Promise<Figure[]> {
+  const n = Number(process.env.BENCH_EVENTS ?? 100_000)
+  console.error(`  generating ${n} signed events ...`)
+  const { events } = await generateEvents(n, 500)
+  const first = await ingestVsRaw(events.slice(0, 10_000))
+  return [...first, ...await syncAndMemory(events)]
+}
