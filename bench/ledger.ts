@@ -7,6 +7,7 @@
  * - ledger.bytes_per_event: heap + array buffers the ledger holds per event beyond its encoding.
  */
 import { setFlagsFromString } from 'node:v8'
+import type { webcrypto } from 'node:crypto'
 import { runInNewContext } from 'node:vm'
 import { Ledger } from '../src/core/ledger/ledger.ts'
 import { clearVerifiedMemo, decodeEvent } from '../src/core/ledger/event.ts'
@@ -28,7 +29,7 @@ async function ingestAll (ledger: Ledger, events: Uint8Array[]): Promise<void> {
 
 async function ingestVsRaw (events: Uint8Array[]): Promise<Figure[]> {
   const decoded = events.map(e => decodeEvent(BENCH_CONFIG.networkId, e))
-  const keys = new Map<string, CryptoKey>()
+  const keys = new Map<string, webcrypto.CryptoKey>()
   for (const e of decoded) {
     const k = Buffer.from(e.author).toString('hex')
     if (!keys.has(k)) keys.set(k, await crypto.subtle.importKey('raw', e.author, 'Ed25519', false, ['verify']))
@@ -38,7 +39,7 @@ async function ingestVsRaw (events: Uint8Array[]): Promise<Figure[]> {
   for (let round = 0; round < 3; round++) {
     let t = performance.now()
     for (let i = 0; i < decoded.length; i += BATCH) {
-      const ok = await Promise.all(decoded.slice(i, i + BATCH).map(e => crypto.subtle.verify('Ed25519', keys.get(Buffer.from(e.author).toString('hex')) as CryptoKey, e.sig, e.signed)))
+      const ok = await Promise.all(decoded.slice(i, i + BATCH).map(e => crypto.subtle.verify('Ed25519', keys.get(Buffer.from(e.author).toString('hex')) as webcrypto.CryptoKey, e.sig, e.signed)))
       if (!ok.every(Boolean)) throw new Error('raw verify failed')
     }
     raw.push(decoded.length / ((performance.now() - t) / 1000))

@@ -1,0 +1,13 @@
+/**
+ * edge-net for Node: the core plus the Node adapters (SQLite event store, key file).
+ *
+ * @example
+ * import { Identity, Ledger, SqliteEventStore } from 'edge-net'
+ * const ledger = await Ledger.open({ config: { networkId: 'my-net' }, store: SqliteEventStore.open('events.db') })
+ */
+export * from './core/index.ts'
+export type { AbortOptions, Clock, EventStore, KeyStore, Random, StoredEvent } from './ports.ts'
+export { SqliteEventStore } from './adapters/sqlite/event-store.ts'
+export type { SqliteEventStoreOptions } from './adapters/sqlite/event-store.ts'
+export { MemoryEventStore } from './adapters/memory/event-store.ts'
+export { KeyFileStore, KeyStoreError, KEY_STORE_ERROR_CODES } from './adapters/keyfile/key-file-store.ts'
