@@ -32,7 +32,7 @@ export const KEY_STORE_ERROR_CODES = [
   'ERR_KEY_FILE_IO'
 ] as const
 
-/** One of {@link KEY_STORE_ERROR_CODES}. */
+/** One of {@link KEY_STORE_ERROR_CODES}. @example const code: KeyStoreErrorCode = 'ERR_KEY_FILE_EXISTS' */
 export type KeyStoreErrorCode = typeof KEY_STORE_ERROR_CODES[number]
 
 /**
@@ -50,7 +50,7 @@ export class KeyStoreError extends EdgeNetError {
   }
 }
 
-/** The file mode of a new key file: owner read and write only. */
+/** The file mode of a new key file: owner read and write only. @example (await stat(path)).mode & 0o777 // 0o600 */
 export const KEY_FILE_MODE = 0o600
 /** The mode of a key directory this store creates: owner only. */
 const KEY_DIR_MODE = 0o700

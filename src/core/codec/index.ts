@@ -1,2 +1,4 @@
-export { encodeCanonical, decodeCanonical, CodecError, CODEC_ERROR_CODES, DEFAULT_MAX_BYTES } from './cbor.ts'
-export type { CborValue, CodecErrorCode } from './cbor.ts'
+export { encodeCanonical, decodeCanonical, DEFAULT_MAX_BYTES } from './cbor.ts'
+export { CodecError, CODEC_ERROR_CODES } from './errors.ts'
+export type { CborValue, CodecErrorCode } from './errors.ts'
+export { strictDecode } from './strict-decode.ts'

@@ -15,15 +15,20 @@ import { utf8, concatBytes } from '../bytes.ts'
 import { IdentityError } from './errors.ts'
 import { verifyEd25519 } from './ed25519.ts'
 
-/** The protocol tag every signed byte string starts with. */
+/** The protocol tag every signed byte string starts with. @example fromUtf8(bytes.subarray(0, 10)) === SIGNING_PROTOCOL_TAG */
 export const SIGNING_PROTOCOL_TAG = 'edge-net/1'
 
-/** The longest network id or message type, in UTF-8 bytes. */
+/** The longest network id or message type, in UTF-8 bytes. @example utf8(networkId).length <= MAX_DOMAIN_FIELD_LENGTH */
 export const MAX_DOMAIN_FIELD_LENGTH = 255
 
 const TAG_BYTES = utf8(SIGNING_PROTOCOL_TAG)
 
-/** What signMessage needs from a signer: an Identity, or anything that signs like one. */
+/**
+ * What signMessage needs from a signer: an Identity, or anything that signs like one.
+ *
+ * @example
+ * const signer: MessageSigner = await Identity.generate()
+ */
 export interface MessageSigner {
   sign (message: Uint8Array): Promise<Uint8Array>
 }

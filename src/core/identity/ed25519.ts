@@ -24,9 +24,9 @@ import { IdentityError } from './errors.ts'
 import { asBufferSource } from './webcrypto.ts'
 import type { WebCryptoKey } from './webcrypto.ts'
 
-/** Length of an Ed25519 public key and of an encoded point, in bytes (RFC 8032 §5.1.2). */
+/** Length of an Ed25519 public key and of an encoded point, in bytes (RFC 8032 §5.1.2). @example key.length === ED25519_PUBLIC_KEY_LENGTH */
 export const ED25519_PUBLIC_KEY_LENGTH = 32
-/** Length of an Ed25519 signature R || S, in bytes (RFC 8032 §5.1.6). */
+/** Length of an Ed25519 signature R || S, in bytes (RFC 8032 §5.1.6). @example sig.length === ED25519_SIGNATURE_LENGTH */
 export const ED25519_SIGNATURE_LENGTH = 64
 
 /**
@@ -140,7 +140,8 @@ export function isSmallOrderPoint (encoding: Uint8Array): boolean {
 }
 
 /**
- * Whether 32 bytes are a scalar in [0, L), as S must be (RFC 8032 §5.1.7 step 1).
+ * Whether 32 bytes are a scalar in [0, L), as S must be (RFC 8032 §5.1.7 step 1). Throws
+ * ERR_BAD_SIGNATURE_LENGTH for a length other than 32 (S is half a signature).
  *
  * @example
  * isCanonicalScalar(signature.subarray(32)) // false for a malleated S + L

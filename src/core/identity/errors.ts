@@ -12,7 +12,7 @@ import { EdgeNetError } from '../errors.ts'
  * IDENTITY_ERROR_CODES.includes(err.code)
  */
 export const IDENTITY_ERROR_CODES = [
-  /** A public key (Ed25519 or X25519) is not exactly 32 bytes. */
+  /** An Ed25519 public key (or point encoding) is not exactly 32 bytes. */
   'ERR_BAD_KEY_LENGTH',
   /** An Ed25519 signature is not exactly 64 bytes. */
   'ERR_BAD_SIGNATURE_LENGTH',
@@ -22,13 +22,13 @@ export const IDENTITY_ERROR_CODES = [
   'ERR_BAD_NODE_ID',
   /** A network id or message type is empty, longer than 255 bytes or not a string. */
   'ERR_BAD_DOMAIN',
-  /** A recipient's X25519 key is unusable (small order: the shared secret would be all zero). */
+  /** An X25519 agreement key is not 32 bytes, or is of small order (all-zero shared secret). */
   'ERR_BAD_AGREEMENT_KEY',
   /** A sealed payload did not open: tampered, truncated, wrong recipient or wrong network. */
   'ERR_SEAL_OPEN_FAILED'
 ] as const
 
-/** One of {@link IDENTITY_ERROR_CODES}. */
+/** One of {@link IDENTITY_ERROR_CODES}. @example const code: IdentityErrorCode = 'ERR_BAD_NODE_ID' */
 export type IdentityErrorCode = typeof IDENTITY_ERROR_CODES[number]
 
 /**

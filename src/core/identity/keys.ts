@@ -6,7 +6,7 @@
  * WebCrypto cannot convert, and separate keys keep signing and key agreement from ever sharing
  * secret material. Others learn it through a signed binding ({@link Identity.bindingSignature}).
  *
- * The exported form is CBOR (cborg, deterministic encoding):
+ * The exported form is canonical CBOR (src/core/codec, RFC 8949 §4.2.1 deterministic encoding):
  *
  *   { v: 1, sign: Ed25519 PKCS#8, signPublic: 32 bytes, agree: X25519 PKCS#8, agreePublic: 32 bytes }
  *
@@ -14,7 +14,7 @@
  * private key (without JWK); import checks they match the private keys, so a corrupt or spliced
  * file fails loudly instead of yielding a node that signs as someone else.
  */
-import { decode, encode } from 'cborg'
+import { decodeCanonical, encodeCanonical } from '../codec/index.ts'
 import { equalBytes, utf8 } from '../bytes.ts'
 import type { KeyStore } from '../../ports.ts'
 import { IdentityError } from './errors.ts'
@@ -24,11 +24,11 @@ import { signMessage, verifyMessage } from './domain.ts'
 import { asBufferSource, generateKeyPair } from './webcrypto.ts'
 import type { WebCryptoKey } from './webcrypto.ts'
 
-/** Version of the exported identity format. */
+/** Version of the exported identity format. @example decodeCanonical(bytes).v === IDENTITY_FILE_VERSION */
 export const IDENTITY_FILE_VERSION = 1
-/** Message type of the signature binding an agreement key to a signing key. */
+/** Message type of the signature binding an agreement key to a signing key. @example signedBytes(net, AGREEMENT_BINDING_TYPE, agreementPublicKey) */
 export const AGREEMENT_BINDING_TYPE = 'identity/agreement-key'
-/** Length of a raw X25519 public key (RFC 7748 §5). */
+/** Length of a raw X25519 public key (RFC 7748 §5). @example key.length === X25519_PUBLIC_KEY_LENGTH */
 export const X25519_PUBLIC_KEY_LENGTH = 32
 
 // Far above a real file (~170 bytes); refuses to parse a huge blob someone put in its place.
@@ -103,9 +103,9 @@ export class Identity {
     if (bytes.length > MAX_IDENTITY_FILE_LENGTH) throw badFile(`identity file too large (${bytes.length} bytes)`)
     let decoded: unknown
     try {
-      decoded = decode(bytes, { strict: true, allowIndefinite: false, allowUndefined: false, rejectDuplicateMapKeys: true })
+      decoded = decodeCanonical(bytes, MAX_IDENTITY_FILE_LENGTH)
     } catch (err) {
-      throw badFile('identity file is not valid CBOR (truncated or corrupt)', err)
+      throw badFile('identity file is not canonical CBOR (truncated or corrupt)', err)
     }
     if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || decoded instanceof Uint8Array) {
       throw badFile('identity file is not a CBOR map')
@@ -154,9 +154,8 @@ export class Identity {
    */
   async export (): Promise<Uint8Array> {
     const agreementKey = agreementKeys.get(this) as WebCryptoKey
-    // cborg's encode returns a Node Buffer cut from a shared pool when it runs in Node, whose
-    // .slice() aliases instead of copying; hand out a plain Uint8Array of our own instead.
-    return new Uint8Array(encode({
+    // A copy of our own: in Node the encoder's output is a view into a shared Buffer pool.
+    return new Uint8Array(encodeCanonical({
       v: IDENTITY_FILE_VERSION,
       sign: new Uint8Array(await crypto.subtle.exportKey('pkcs8', this.#signingKey)),
       signPublic: this.publicKey,
@@ -191,7 +190,7 @@ export class Identity {
 /**
  * Verify an agreement-key binding made by {@link Identity.bindingSignature}. Returns false for a
  * forged binding or one made on another network; throws for malformed arguments
- * (ERR_BAD_KEY_LENGTH, ERR_BAD_SIGNATURE_LENGTH, ERR_BAD_DOMAIN).
+ * (ERR_BAD_AGREEMENT_KEY, ERR_BAD_KEY_LENGTH, ERR_BAD_SIGNATURE_LENGTH, ERR_BAD_DOMAIN).
  *
  * @example
  * if (await verifyAgreementBinding('mainnet', peer.publicKey, peer.agreementPublicKey, peer.binding)) trust(peer)
@@ -200,13 +199,16 @@ export async function verifyAgreementBinding (
   networkId: string, publicKey: Uint8Array, agreementPublicKey: Uint8Array, signature: Uint8Array
 ): Promise<boolean> {
   if (!(agreementPublicKey instanceof Uint8Array) || agreementPublicKey.length !== X25519_PUBLIC_KEY_LENGTH) {
-    throw new IdentityError('ERR_BAD_KEY_LENGTH', `an X25519 public key is ${X25519_PUBLIC_KEY_LENGTH} bytes`)
+    throw new IdentityError('ERR_BAD_AGREEMENT_KEY', `an X25519 public key is ${X25519_PUBLIC_KEY_LENGTH} bytes`)
   }
   return await verifyMessage(publicKey, networkId, AGREEMENT_BINDING_TYPE, agreementPublicKey, signature)
 }
 
 /**
  * @internal The X25519 private key of an identity, for seal.ts. Not exported by index.ts.
+ *
+ * @example
+ * const key = agreementPrivateKey(identity) // a non-raw WebCrypto key, usable for deriveBits
  */
 export function agreementPrivateKey (identity: Identity): WebCryptoKey {
   const key = agreementKeys.get(identity)

@@ -13,11 +13,11 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { IdentityError } from './errors.ts'
 import { ED25519_PUBLIC_KEY_LENGTH } from './ed25519.ts'
 
-/** The prefix of every node id. */
+/** The prefix of every node id. @example nodeId.startsWith(NODE_ID_PREFIX) */
 export const NODE_ID_PREFIX = 'en'
 /** Checksum bytes appended to the public key before base32. */
 const CHECKSUM_LENGTH = 4
-/** Length of a node id in characters: 'en' + ceil(36 * 8 / 5). */
+/** Length of a node id in characters: 'en' + ceil(36 * 8 / 5) = 60. @example nodeId.length === NODE_ID_LENGTH */
 export const NODE_ID_LENGTH = NODE_ID_PREFIX.length + Math.ceil((ED25519_PUBLIC_KEY_LENGTH + CHECKSUM_LENGTH) * 8 / 5)
 
 const CHECKSUM_DOMAIN = utf8('edge-net/node-id')

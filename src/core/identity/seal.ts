@@ -23,23 +23,28 @@ import type { Identity } from './keys.ts'
 import { asBufferSource, generateKeyPair } from './webcrypto.ts'
 import type { WebCryptoKey } from './webcrypto.ts'
 
-/** The version byte every sealed payload starts with. */
+/** The version byte every sealed payload starts with. @example sealed[0] === SEAL_VERSION */
 export const SEAL_VERSION = 1
 const IV_LENGTH = 12
 const TAG_LENGTH = 16
 const HEADER_LENGTH = 1 + X25519_PUBLIC_KEY_LENGTH + IV_LENGTH
-/** The shortest sealed payload (an empty plaintext): header plus the GCM tag. */
+/** The shortest sealed payload (an empty plaintext): header plus the GCM tag, 61 bytes. @example sealed.length === SEAL_OVERHEAD + plaintext.length */
 export const SEAL_OVERHEAD = HEADER_LENGTH + TAG_LENGTH
 const HKDF_INFO = utf8('edge-net/seal/1')
 const AAD_TYPE = 'seal/1'
 
-/** Whom to seal to: a node id and the agreement key it has bound to it (verifyAgreementBinding). */
+/**
+ * Whom to seal to: a node id and the agreement key it has bound to it (verifyAgreementBinding).
+ *
+ * @example
+ * const to: SealRecipient = { nodeId: peer.nodeId, agreementPublicKey: peer.agreementPublicKey }
+ */
 export interface SealRecipient {
   nodeId: string
   agreementPublicKey: Uint8Array
 }
 
-/** The network a sealed payload belongs to. */
+/** The network a sealed payload belongs to. @example await seal(to, bytes, { networkId: 'mainnet' }) */
 export interface SealOptions {
   networkId: string
 }
@@ -73,8 +78,8 @@ function additionalData (networkId: string, nodeId: string): Uint8Array<ArrayBuf
 
 /**
  * Encrypt `plaintext` so that only `recipient` can open it, on `networkId`. Throws IdentityError
- * ERR_BAD_NODE_ID, ERR_BAD_KEY_LENGTH, ERR_BAD_DOMAIN for malformed arguments and
- * ERR_BAD_AGREEMENT_KEY for an agreement key of small order.
+ * ERR_BAD_NODE_ID or ERR_BAD_DOMAIN for malformed arguments, and ERR_BAD_AGREEMENT_KEY for an
+ * agreement key that is not 32 bytes or is of small order.
  *
  * @example
  * const sealed = await seal({ nodeId: peer.nodeId, agreementPublicKey: peer.agreementPublicKey }, payload, { networkId: 'mainnet' })
@@ -83,7 +88,7 @@ export async function seal (recipient: SealRecipient, plaintext: Uint8Array, opt
   publicKeyFromNodeId(recipient.nodeId) // throws ERR_BAD_NODE_ID for a malformed id
   const recipientKey = recipient.agreementPublicKey
   if (!(recipientKey instanceof Uint8Array) || recipientKey.length !== X25519_PUBLIC_KEY_LENGTH) {
-    throw new IdentityError('ERR_BAD_KEY_LENGTH', `an X25519 public key is ${X25519_PUBLIC_KEY_LENGTH} bytes`)
+    throw new IdentityError('ERR_BAD_AGREEMENT_KEY', `an X25519 public key is ${X25519_PUBLIC_KEY_LENGTH} bytes`)
   }
   if (!(plaintext instanceof Uint8Array)) throw new TypeError('plaintext must be a Uint8Array')
   const aad = additionalData(options.networkId, recipient.nodeId)

@@ -8,7 +8,7 @@
  */
 export type WebCryptoKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
 
-/** A generated key pair (the result of generateKey for Ed25519 and X25519). */
+/** A generated key pair (the result of generateKey for Ed25519 and X25519). @example const { privateKey } = await generateKeyPair('Ed25519') */
 export interface WebCryptoKeyPair { privateKey: WebCryptoKey, publicKey: WebCryptoKey }
 
 /**

@@ -34,8 +34,8 @@ export class ChainState {
   stakeUnlockAt = 0
   delegated = new Map<string, Delegation>()
   escrows = new Map<string, Escrow>()
-  /** Credit events of other authors this chain has counted (each counts once). */
-  acked = new Set<string>()
+  /** Credit events of other authors this chain has counted (each counts once), by event index. */
+  acked = new Set<number>()
   /** Tasks this author has been rewarded for. */
   rewarded = new Set<string>()
   trialGranted = false
@@ -64,6 +64,8 @@ export interface ChainContext {
   config: LedgerConfig
   /** A dependency of the event, already applied (the ledger guarantees it). */
   dep (key: string): LedgerEvent
+  /** The ledger's index of an applied event (stable for the ledger's life). */
+  indexOf (key: string): number
   /** The offender's staked amount as of one of its events, along that event's own chain. */
   stakedAt (event: LedgerEvent): bigint
 }
@@ -83,22 +85,22 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
     refuse('ERR_CHAIN_BROKEN', `event at seq ${e.seq} does not follow the author's event at seq ${state.seq}`)
   }
   if (e.time < state.time) refuse('ERR_TIME_REGRESSION', 'event time is before its predecessor\'s')
-  const authorKey = toKey(e.author)
+  const authorKey = e.authorKey
 
   // Credits this event acknowledges, each at most once per chain.
   let ackReal = 0n
   let ackTrial = 0n
-  const newAcks: string[] = []
-  for (const depId of e.deps) {
-    const key = toKey(depId)
+  const newAcks: number[] = []
+  for (const key of e.depKeys) {
     const dep = ctx.dep(key)
     if (dep.time > e.time) refuse('ERR_TIME_REGRESSION', 'event time is before a dependency\'s')
-    if (state.acked.has(key)) continue
+    const index = ctx.indexOf(key)
+    if (state.acked.has(index)) continue
     const credit = creditTo(dep, authorKey)
     if (credit === null) continue
     ackReal += credit.real
     ackTrial += credit.trial
-    newAcks.push(key)
+    newAcks.push(index)
   }
 
   // Rewards whose lock has passed become spendable.
@@ -222,8 +224,8 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
       // The cap is the reason's severity applied to the offender's stake as of an offender event
       // named in deps: a fixed point of its chain, so every replica computes the same cap.
       let cap = 0n
-      for (const depId of e.deps) {
-        const dep = ctx.dep(toKey(depId))
+      for (const key of e.depKeys) {
+        const dep = ctx.dep(key)
         if (equalBytes(dep.author, body.offender)) {
           const c = slashAmount(ctx.stakedAt(dep), body.reason)
           if (c > cap) cap = c

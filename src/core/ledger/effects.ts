@@ -90,7 +90,7 @@ export function findProofOfWork (networkId: string, author: Uint8Array, difficul
  * @example for (const d of eventDeltas(e, config)) views.add(d)
  */
 export function eventDeltas (e: LedgerEvent, config: LedgerConfig): Delta[] {
-  const a = toKey(e.author)
+  const a = e.authorKey
   switch (e.type) {
     case 'trial':
       return [{ account: a, field: 'trial', amount: config.trialCredits }, { account: null, field: 'minted', amount: config.trialCredits }]

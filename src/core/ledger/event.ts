@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { decodeCanonical, encodeCanonical, CodecError } from '../codec/index.ts'
 import type { CborValue } from '../codec/index.ts'
 import { signedBytes, verifyEd25519 } from '../identity/index.ts'
-import { toKey } from '../bytes.ts'
+import { equalBytes, toKey } from '../bytes.ts'
 import { LedgerError } from './errors.ts'
 import { FieldReader, isMap, sortedDistinctBytes } from './schema.ts'
 import { parseBody } from './bodies.ts'
@@ -43,6 +43,12 @@ export interface LedgerEvent<T extends EventType = EventType> {
   readonly id: Uint8Array
   /** `id` as a one-byte-per-char string, for use as a map key. */
   readonly key: string
+  /** `author` as a one-byte-per-char string, for use as a map key. */
+  readonly authorKey: string
+  /** `prev` as a key, or null at seq 1. */
+  readonly prevKey: string | null
+  /** `deps` as keys, in the same order. */
+  readonly depKeys: readonly string[]
   /** The canonical encoding. */
   readonly bytes: Uint8Array
   /** The bytes the signature covers. */
@@ -131,6 +137,9 @@ export function decodeEvent (networkId: string, bytes: Uint8Array): LedgerEvent 
     sig,
     id,
     key: toKey(id),
+    authorKey: toKey(author),
+    prevKey: prev === null ? null : toKey(prev as Uint8Array),
+    depKeys: depIds.map(toKey),
     bytes,
     signed
   }
@@ -148,15 +157,16 @@ function domainPrefix (networkId: string): Uint8Array {
  * Check the event's own signature (strict Ed25519: canonical, no small-order keys).
  * @example if (!(await verifyEvent(e))) throw new Error('forged')
  */
-export async function verifyEvent (e: LedgerEvent): Promise<boolean> {
-  const memo = e.key + toKey(e.sig)
-  if (verified.has(memo)) return true
-  const ok = await verifyEd25519(e.author, e.signed, e.sig)
-  if (ok) {
-    if (verified.size >= VERIFIED_MEMO) verified.delete(verified.values().next().value as string)
-    verified.add(memo)
-  }
-  return ok
+export function verifyEvent (e: LedgerEvent): Promise<boolean> {
+  const known = verified.get(e.key)
+  if (known !== undefined && equalBytes(known, e.sig)) return Promise.resolve(true)
+  return verifyEd25519(e.author, e.signed, e.sig).then(ok => {
+    if (ok) {
+      if (verified.size >= VERIFIED_MEMO) verified.delete(verified.keys().next().value as string)
+      verified.set(e.key, new Uint8Array(e.sig))
+    }
+    return ok
+  })
 }
 
 /**
@@ -165,7 +175,7 @@ export async function verifyEvent (e: LedgerEvent): Promise<boolean> {
  * re-sends); verifying it once is enough, since an (id, signature) pair that verified once always
  * will. Bounded; oldest entries go first.
  */
-const verified = new Set<string>()
+const verified = new Map<string, Uint8Array>()
 const VERIFIED_MEMO = 1 << 16
 
 /** Forget every memoised verification (benchmarks use it to measure cold ingest). */

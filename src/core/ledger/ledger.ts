@@ -144,6 +144,7 @@ export class Ledger {
     this.ctx = {
       config: this.config,
       dep: (key) => this.decodeAt(this.index.get(key) as number),
+      indexOf: (key) => this.index.get(key) as number,
       stakedAt: (event) => this.stakedAtIndex(this.index.get(event.key) as number)
     }
   }
@@ -303,8 +304,7 @@ export class Ledger {
     const rec = this.authors.get(key)
     const out: Array<{ id: Uint8Array, real: bigint, trial: bigint }> = []
     for (const i of this.byMember.get(key) ?? []) {
-      const k = this.keys[i] as string
-      if (rec?.head.acked.has(k) === true) continue
+      if (rec?.head.acked.has(i) === true) continue
       const e = this.decodeAt(i)
       if (equalBytes(e.author, author) || this.isVoid(i)) continue
       const credit = creditTo(e, key)
@@ -445,7 +445,15 @@ export class Ledger {
     if (this.failure !== null) throw new LedgerError('ERR_STORE_FAILED', `the store failed earlier; reopen the ledger: ${this.failure.message}`)
   }
 
-  private async verifyAll (e: LedgerEvent): Promise<EdgeNetError | null> {
+  private verifyAll (e: LedgerEvent): Promise<EdgeNetError | null> {
+    // The common case (no certificate or attestation) is one promise, not a chain of async frames.
+    if (e.type !== 'reward' && e.type !== 'slash') {
+      return verifyEvent(e).then(ok => ok ? null : new LedgerError('ERR_BAD_SIGNATURE', 'event signature does not verify'))
+    }
+    return this.verifyWithEvidence(e)
+  }
+
+  private async verifyWithEvidence (e: LedgerEvent): Promise<EdgeNetError | null> {
     if (!(await verifyEvent(e))) return new LedgerError('ERR_BAD_SIGNATURE', 'event signature does not verify')
     if (e.type === 'reward') {
       const { cert } = (e as LedgerEvent<'reward'>).body
@@ -467,8 +475,8 @@ export class Ledger {
   /** Apply `e` if its dependencies are here, else park it; then apply what it releases. */
   private admit (first: LedgerEvent, toStore: StoredEvent[] | null, result: IngestResult | null, inputIndex: number): void {
     const missing: string[] = []
-    if (first.prev !== null && !this.index.has(toKey(first.prev))) missing.push(toKey(first.prev))
-    for (const d of first.deps) if (!this.index.has(toKey(d))) missing.push(toKey(d))
+    if (first.prevKey !== null && !this.index.has(first.prevKey)) missing.push(first.prevKey)
+    for (const d of first.depKeys) if (!this.index.has(d)) missing.push(d)
     if (missing.length > 0) {
       this.pending.add(first, missing)
       if (result !== null) result.pending++
@@ -491,7 +499,7 @@ export class Ledger {
   }
 
   private apply (e: LedgerEvent): void {
-    const authorKey = toKey(e.author)
+    const authorKey = e.authorKey
     const rec: AuthorRecord = this.authors.get(authorKey) ??
       { key: authorKey, index: this.authorList.length, main: [], head: this.initialState(authorKey), forkSeq: Infinity, branchHeads: new Map(), derivedSlash: 0n }
     let prevIndex = -1
@@ -501,12 +509,12 @@ export class Ledger {
       onMain = rec.main.length === 0
       state = onMain ? rec.head : this.initialState(authorKey)
     } else {
-      prevIndex = this.index.get(toKey(e.prev)) as number
+      prevIndex = this.index.get(e.prevKey as string) as number
       if (this.keyOfAuthor(prevIndex) !== authorKey || this.eventSeq[prevIndex] !== e.seq - 1) {
         throw new LedgerError('ERR_CHAIN_BROKEN', 'prev is not the author\'s event at seq - 1')
       }
       onMain = rec.main.length === e.seq - 1 && rec.main[e.seq - 2] === prevIndex
-      state = onMain ? rec.head : (rec.branchHeads.get(toKey(e.prev))?.clone() ?? this.replayTo(rec, prevIndex))
+      state = onMain ? rec.head : (rec.branchHeads.get(e.prevKey as string)?.clone() ?? this.replayTo(rec, prevIndex))
     }
     advanceChain(state, e, this.ctx)
 
@@ -540,7 +548,7 @@ export class Ledger {
       rec.main.push(i)
       if (e.seq < rec.forkSeq) this.applyEffects(e, 1)
     } else {
-      if (e.prev !== null) rec.branchHeads.delete(toKey(e.prev))
+      if (e.prevKey !== null) rec.branchHeads.delete(e.prevKey)
       rec.branchHeads.set(e.key, state)
       if (e.seq <= rec.main.length) this.markEquivocation(rec, e.seq)
       if (e.type === 'slash') this.recomputeSlashGroup(e)
@@ -567,7 +575,7 @@ export class Ledger {
     }
     if (e.type === 'reputation') {
       const body = (e as LedgerEvent<'reputation'>).body
-      this.views.observe(toKey(body.subject), toKey(e.author), body.kind, sign)
+      this.views.observe(toKey(body.subject), e.authorKey, body.kind, sign)
     }
   }
 
@@ -620,7 +628,7 @@ export class Ledger {
       if (cached !== undefined) { base = cached.clone(); break }
       chain.push(cur)
       const e = this.decodeAt(cur)
-      cur = e.prev === null ? -1 : this.index.get(toKey(e.prev)) as number
+      cur = e.prevKey === null ? -1 : this.index.get(e.prevKey) as number
     }
     const state = base ?? this.initialState(rec.key)
     for (let k = chain.length - 1; k >= 0; k--) advanceChain(state, this.decodeAt(chain[k] as number), this.ctx)

@@ -132,6 +132,8 @@ describe('identity', () => {
       const wrongType = await signMessage(me, 'mainnet', 'something-else', me.agreementPublicKey)
       assert.equal(await verifyAgreementBinding('mainnet', me.publicKey, me.agreementPublicKey, wrongType), false)
       await assert.rejects(verifyAgreementBinding('mainnet', me.publicKey, new Uint8Array(31), sig),
+        (err: unknown) => err instanceof IdentityError && err.code === 'ERR_BAD_AGREEMENT_KEY')
+      await assert.rejects(verifyAgreementBinding('mainnet', new Uint8Array(31), me.agreementPublicKey, sig),
         (err: unknown) => err instanceof IdentityError && err.code === 'ERR_BAD_KEY_LENGTH')
     })
   })

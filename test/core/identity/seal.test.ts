@@ -98,7 +98,7 @@ describe('identity', () => {
       await assert.rejects(seal({ nodeId: 'enxyz', agreementPublicKey: alice.agreementPublicKey }, utf8('x'), net),
         (err: unknown) => err instanceof IdentityError && err.code === 'ERR_BAD_NODE_ID')
       await assert.rejects(seal({ nodeId: alice.nodeId, agreementPublicKey: new Uint8Array(31) }, utf8('x'), net),
-        (err: unknown) => err instanceof IdentityError && err.code === 'ERR_BAD_KEY_LENGTH')
+        (err: unknown) => err instanceof IdentityError && err.code === 'ERR_BAD_AGREEMENT_KEY')
       await assert.rejects(seal(alice, utf8('x'), { networkId: '' }),
         (err: unknown) => err instanceof IdentityError && err.code === 'ERR_BAD_DOMAIN')
     })
