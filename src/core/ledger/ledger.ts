@@ -123,6 +123,8 @@ export class Ledger {
   private readonly slashGroups = new Map<string, number[]>()
   private readonly slashEffective = new Map<string, number>()
   private readonly byMember = new Map<string, number[]>()
+  /** Indexes of credit events by recipient (transfers, escrow payments, slash shares). */
+  private readonly creditsTo = new Map<string, number[]>()
   private readonly decoded = new Map<number, LedgerEvent>()
   private timeOrder: number[] | null = null
   private maxTime = 0
@@ -293,24 +295,36 @@ export class Ledger {
     return e
   }
 
-  /** Credit events to `author` that its main chain has not acknowledged yet. */
+  /** Credit events to `author` that its main chain has not acknowledged yet (oldest first). */
   unacknowledgedCredits (author: Uint8Array): Uint8Array[] {
-    return this.incomingCredits(author).map(c => c.id)
+    return this.openCredits(toKey(author)).map(i => this.idAt(i))
   }
 
   /** Credits others sent `author` that its chain has not counted yet, with their amounts. */
   incomingCredits (author: Uint8Array): Array<{ id: Uint8Array, real: bigint, trial: bigint }> {
     const key = toKey(author)
-    const rec = this.authors.get(key)
     const out: Array<{ id: Uint8Array, real: bigint, trial: bigint }> = []
-    for (const i of this.byMember.get(key) ?? []) {
-      if (rec?.head.acked.has(i) === true) continue
-      const e = this.decodeAt(i)
-      if (equalBytes(e.author, author) || this.isVoid(i)) continue
-      const credit = creditTo(e, key)
-      if (credit !== null) out.push({ id: e.id, ...credit })
+    for (const i of this.openCredits(key)) {
+      const credit = creditTo(this.decodeAt(i), key)
+      if (credit !== null) out.push({ id: this.idAt(i), ...credit })
     }
     return out
+  }
+
+  /**
+   * Indexes of effective credit events to `key` its main chain has not acknowledged. Acknowledged
+   * ones are dropped from the list for good: the main chain's acknowledgements only grow.
+   */
+  private openCredits (key: string): number[] {
+    const list = this.creditsTo.get(key)
+    if (list === undefined) return []
+    const acked = this.authors.get(key)?.head.acked
+    if (acked !== undefined) {
+      let w = 0
+      for (const i of list) if (!acked.has(i)) list[w++] = i
+      list.length = w
+    }
+    return list.filter(i => !this.isVoid(i))
   }
 
   /**
@@ -540,7 +554,16 @@ export class Ledger {
     this.merkle.add(e.id)
     this.timeOrder = null
     this.indexMember(e.author, i)
-    for (const c of counterparties(e)) if (!equalBytes(c, e.author)) this.indexMember(c, i)
+    for (const c of counterparties(e)) {
+      if (equalBytes(c, e.author)) continue
+      this.indexMember(c, i)
+      const key = toKey(c)
+      if (creditTo(e, key) !== null) {
+        let list = this.creditsTo.get(key)
+        if (list === undefined) this.creditsTo.set(key, list = [])
+        list.push(i)
+      }
+    }
     this.views.seen(authorKey, e.time)
     if (e.type === 'slash') this.slashGroup(e).push(i)
 
