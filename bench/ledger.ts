@@ -27,7 +27,12 @@ async function ingestAll (ledger: Ledger, events: Uint8Array[]): Promise<void> {
   }
 }
 
-async function ingestVsRaw (events: Uint8Array[]): Promise<Figure[]> {
+/**
+ * Steady state: the ledger already holds the network's set-up (trial grants and the certified
+ * rewards, whose certificates carry extra signatures); we time the next events, which carry one
+ * signature each, so raw verification checks exactly the signatures ingest must check.
+ */
+async function ingestVsRaw (setup: Uint8Array[], events: Uint8Array[]): Promise<Figure[]> {
   const decoded = events.map(e => decodeEvent(BENCH_CONFIG.networkId, e))
   const keys = new Map<string, webcrypto.CryptoKey>()
   for (const e of decoded) {
@@ -43,9 +48,10 @@ async function ingestVsRaw (events: Uint8Array[]): Promise<Figure[]> {
       if (!ok.every(Boolean)) throw new Error('raw verify failed')
     }
     raw.push(decoded.length / ((performance.now() - t) / 1000))
+    const ledger = Ledger.create({ config: BENCH_CONFIG })
+    await ingestAll(ledger, setup)
     clearVerifiedMemo()
     gc()
-    const ledger = Ledger.create({ config: BENCH_CONFIG })
     t = performance.now()
     await ingestAll(ledger, events)
     ledger.stateRoot()
@@ -54,7 +60,7 @@ async function ingestVsRaw (events: Uint8Array[]): Promise<Figure[]> {
   const r = median(raw)
   const i = median(ingest)
   return [
-    { key: 'ledger.ingest_per_s', value: Math.round(i), unit: 'events/s', note: `${events.length} events, batches of ${BATCH}, median of 3` },
+    { key: 'ledger.ingest_per_s', value: Math.round(i), unit: 'events/s', note: `${events.length} events after a set-up of ${setup.length}, batches of ${BATCH}, median of 3` },
     { key: 'ledger.raw_verify_per_s', value: Math.round(r), unit: 'verifies/s', note: 'WebCrypto Ed25519, pre-imported keys, same batches' },
     { key: 'ledger.ingest_vs_raw', value: Number((i / r).toFixed(3)), unit: 'ratio', goal: '>= 0.8', met: i / r >= 0.8 }
   ]
@@ -106,7 +112,9 @@ async function syncAndMemory (events: Uint8Array[]): Promise<Figure[]> {
 export async function run (): Promise<Figure[]> {
   const n = Number(process.env.BENCH_EVENTS ?? 100_000)
   console.error(`  generating ${n} signed events ...`)
-  const { events } = await generateEvents(n, 500)
-  const first = await ingestVsRaw(events.slice(0, 10_000))
+  const authors = 500
+  const { events } = await generateEvents(n, authors)
+  const setupLength = 2 * authors
+  const first = await ingestVsRaw(events.slice(0, setupLength), events.slice(setupLength, setupLength + 20_000))
   return [...first, ...await syncAndMemory(events)]
 }

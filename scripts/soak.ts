@@ -1,8 +1,11 @@
 /**
- * Crash soak of the SQLite event store: the crash test's rounds (spawn a writer, SIGKILL it 5..60
- * ms after its first acknowledgement, reopen, check) CRASH_KILLS times (default 10 000).
+ * Crash soak: the crash tests' rounds (spawn a writer, SIGKILL it a few ms after its first
+ * acknowledgement, reopen, check) CRASH_KILLS times (default 10 000). By default the writer is the
+ * ledger (test/core/ledger/crash.test.ts: every acknowledged event survives and the reopened root
+ * equals a replay from scratch); with `-- --store` it is the bare SQLite event store.
  *
- *   npm run soak                        # 10 000 kills, random seed
+ *   npm run soak                        # 10 000 kills of a ledger writer, random seed
+ *   npm run soak -- --store             # the same against the bare event store
  *   SEED=123 CRASH_KILLS=500 npm run soak
  *
  * Env: CRASH_KILLS, SEED, FULL_CHECK_EVERY (full scan every N rounds, default 50; every round
@@ -15,17 +18,25 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCrashRounds } from '../test/adapters/crash/harness.ts'
+import type { CrashRunOptions } from '../test/adapters/crash/harness.ts'
+import { LEDGER_WORKLOAD, ledgerCrashCheck, writeIdentities } from '../test/adapters/crash/ledger-check.ts'
 
 const kills = Number(process.env.CRASH_KILLS ?? 10_000)
 const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
 const fullCheckEvery = Number(process.env.FULL_CHECK_EVERY ?? 50)
 const rotateEvery = Number(process.env.ROTATE_EVERY ?? 1000)
 
+const storeOnly = process.argv.includes('--store')
 const dir = await mkdtemp(join(tmpdir(), 'edge-net-soak-'))
 const started = Date.now()
 let done = 0
 let acked = 0
-console.log(JSON.stringify({ soak: 'sqlite-event-store', kills, seed, fullCheckEvery, rotateEvery, dir }))
+let workload: Partial<CrashRunOptions> = {}
+if (!storeOnly) {
+  const { ids, file } = await writeIdentities(dir)
+  workload = { workload: LEDGER_WORKLOAD, workloadArgs: [file], check: ledgerCrashCheck(ids), maxDelayMs: 80 }
+}
+console.log(JSON.stringify({ soak: storeOnly ? 'sqlite-event-store' : 'ledger', kills, seed, fullCheckEvery, rotateEvery, dir }))
 try {
   for (let start = 0; start < kills; start += rotateEvery) {
     const dbPath = join(dir, `events-${start}.db`)
@@ -35,6 +46,7 @@ try {
       startRound: start,
       seed,
       fullCheckEvery,
+      ...workload,
       onRound: (r) => {
         done++
         if (done % 100 === 0 || done === kills) {

@@ -23,6 +23,7 @@ import { EdgeNetError } from '../errors.ts'
 import { slashAmount } from '../economy/index.ts'
 import type { EventStore, StoredEvent } from '../../ports.ts'
 import { EventArena } from './arena.ts'
+import { IdIndex } from './id-index.ts'
 import { ChainState, advanceChain } from './chain.ts'
 import type { ChainContext } from './chain.ts'
 import { ledgerConfig } from './config.ts'
@@ -36,6 +37,8 @@ import { verifyAttestation, verifyCertificate } from './certificate.ts'
 import { MerkleSet } from './merkle.ts'
 import { PendingPool } from './pending.ts'
 import { reputationOf } from './reputation-view.ts'
+import { OBSERVATION_KINDS } from '../reputation/index.ts'
+import type { ObservationKind } from '../reputation/index.ts'
 import type { ReputationOptions, ReputationView } from './reputation-view.ts'
 import { Views, zeroFields } from './views.ts'
 import type { AccountFields } from './views.ts'
@@ -107,8 +110,7 @@ export class Ledger {
   readonly config: LedgerConfig
   private readonly store: EventStore | null
   private readonly arena = new EventArena()
-  private readonly index = new Map<string, number>()
-  private keys: string[] = []
+  private readonly index = new IdIndex()
   private eventAuthor = new Int32Array(1024)
   private eventSeq = new Uint32Array(1024)
   private eventTime = new Float64Array(1024)
@@ -145,9 +147,9 @@ export class Ledger {
     this.pending = new PendingPool(this.config.maxPending)
     this.ctx = {
       config: this.config,
-      dep: (key) => this.decodeAt(this.index.get(key) as number),
-      indexOf: (key) => this.index.get(key) as number,
-      stakedAt: (event) => this.stakedAtIndex(this.index.get(event.key) as number)
+      dep: (key) => this.decodeAt(this.index.getKey(key)),
+      indexOf: (key) => this.index.getKey(key),
+      stakedAt: (event) => this.stakedAtIndex(this.index.getKey(event.key))
     }
   }
 
@@ -185,18 +187,18 @@ export class Ledger {
   /** Number of events waiting for a dependency. */
   get pendingCount (): number { return this.pending.size }
 
-  has (id: Uint8Array): boolean { return this.index.has(toKey(id)) }
+  has (id: Uint8Array): boolean { return id.length === 32 && this.index.get(id) !== -1 }
 
   /** The encoding of an event in the set. */
   get (id: Uint8Array): Uint8Array | undefined {
-    const i = this.index.get(toKey(id))
-    return i === undefined ? undefined : this.arena.get(i)
+    const i = id.length === 32 ? this.index.get(id) : -1
+    return i === -1 ? undefined : this.arena.get(i)
   }
 
   /** The decoded event with this id. */
   event (id: Uint8Array): LedgerEvent | undefined {
-    const i = this.index.get(toKey(id))
-    return i === undefined ? undefined : this.decodeAt(i)
+    const i = id.length === 32 ? this.index.get(id) : -1
+    return i === -1 ? undefined : this.decodeAt(i)
   }
 
   /** Merkle root over the ids of the set: equal roots, equal sets. */
@@ -225,7 +227,7 @@ export class Ledger {
       } catch (err) {
         result.rejected.push({ index: i, id: null, error: asEdgeNetError(err) })
       }
-      const fresh = e !== null && !this.index.has(e.key) && !this.pending.has(e.key)
+      const fresh = e !== null && this.index.getKey(e.key) === -1 && !this.pending.has(e.key)
       events.push(fresh ? e : null)
       checks.push(fresh ? this.verifyAll(e as LedgerEvent) : null)
       if (e !== null && !fresh) result.duplicates++
@@ -235,7 +237,7 @@ export class Ledger {
       const e = events[i]
       if (e === null || e === undefined) continue
       const failure = await checks[i]
-      if (this.index.has(e.key) || this.pending.has(e.key)) { result.duplicates++; continue }
+      if (this.index.getKey(e.key) !== -1 || this.pending.has(e.key)) { result.duplicates++; continue }
       if (failure !== null && failure !== undefined) { result.rejected.push({ index: i, id: e.id, error: failure }); continue }
       if (options.now !== undefined && e.time > options.now + this.config.maxFutureSkewMs) {
         result.rejected.push({ index: i, id: e.id, error: new LedgerError('ERR_FUTURE_EVENT', `event is dated ${e.time - options.now} ms in the future`) })
@@ -274,8 +276,8 @@ export class Ledger {
     let time = options.time ?? options.now ?? 0
     if (rec !== undefined) time = Math.max(time, rec.head.time)
     for (const [key] of deps) {
-      const i = this.index.get(key)
-      if (i !== undefined) time = Math.max(time, this.eventTime[i] as number)
+      const i = this.index.getKey(key)
+      if (i !== -1) time = Math.max(time, this.eventTime[i] as number)
     }
     const last = rec?.main[rec.main.length - 1]
     const unsigned: UnsignedEvent<T> = {
@@ -291,7 +293,7 @@ export class Ledger {
     const result = await this.ingest(e.bytes, options.now === undefined ? {} : { now: options.now })
     const refusal = result.rejected[0]
     if (refusal !== undefined) throw refusal.error
-    if (!this.index.has(e.key)) throw new LedgerError('ERR_CHAIN_BROKEN', 'event is waiting for a dependency this ledger does not hold')
+    if (this.index.getKey(e.key) === -1) throw new LedgerError('ERR_CHAIN_BROKEN', 'event is waiting for a dependency this ledger does not hold')
     return e
   }
 
@@ -371,8 +373,14 @@ export class Ledger {
   }
 
   /** Reputation observations about `subject`: observer key -> kind -> count (effective only). */
-  observationsOf (subject: Uint8Array): ReadonlyMap<string, ReadonlyMap<string, number>> {
-    return this.views.observations.get(toKey(subject)) ?? new Map()
+  observationsOf (subject: Uint8Array): ReadonlyMap<string, ReadonlyMap<ObservationKind, number>> {
+    const out = new Map<string, Map<ObservationKind, number>>()
+    for (const [observer, counts] of this.views.observations.get(toKey(subject)) ?? []) {
+      const kinds = new Map<ObservationKind, number>()
+      OBSERVATION_KINDS.forEach((kind, i) => { if ((counts[i] as number) !== 0) kinds.set(kind, counts[i] as number) })
+      out.set(observer, kinds)
+    }
+    return out
   }
 
   /**
@@ -389,8 +397,8 @@ export class Ledger {
 
   /** Whether the event with this id is void (its author equivocated at or below its seq). */
   isVoidEvent (id: Uint8Array): boolean {
-    const i = this.index.get(toKey(id))
-    return i !== undefined && this.isVoid(i)
+    const i = id.length === 32 ? this.index.get(id) : -1
+    return i !== -1 && this.isVoid(i)
   }
 
   /** Both (or all) events at the author's first equivocated position, as proof; [] if honest. */
@@ -436,12 +444,12 @@ export class Ledger {
   exportEvents (ids?: readonly Uint8Array[]): Uint8Array[] {
     if (ids === undefined) return Array.from({ length: this.arena.size }, (_, i) => this.arena.get(i))
     const indexes: number[] = []
-    for (const id of ids) { const i = this.index.get(toKey(id)); if (i !== undefined) indexes.push(i) }
+    for (const id of ids) { const i = id.length === 32 ? this.index.get(id) : -1; if (i !== -1) indexes.push(i) }
     return indexes.sort((a, b) => a - b).map(i => this.arena.get(i))
   }
 
   /** Ids of every event in the set, in the order they were applied here. */
-  ids (): Uint8Array[] { return this.keys.map(fromKey) }
+  ids (): Uint8Array[] { return Array.from({ length: this.index.size }, (_, i) => this.idAt(i)) }
 
   /** Ids the pending pool waits for (ask peers for these). */
   missingIds (): Uint8Array[] { return this.pending.missingKeys().map(fromKey) }
@@ -489,8 +497,8 @@ export class Ledger {
   /** Apply `e` if its dependencies are here, else park it; then apply what it releases. */
   private admit (first: LedgerEvent, toStore: StoredEvent[] | null, result: IngestResult | null, inputIndex: number): void {
     const missing: string[] = []
-    if (first.prevKey !== null && !this.index.has(first.prevKey)) missing.push(first.prevKey)
-    for (const d of first.depKeys) if (!this.index.has(d)) missing.push(d)
+    if (first.prevKey !== null && this.index.getKey(first.prevKey) === -1) missing.push(first.prevKey)
+    for (const d of first.depKeys) if (this.index.getKey(d) === -1) missing.push(d)
     if (missing.length > 0) {
       this.pending.add(first, missing)
       if (result !== null) result.pending++
@@ -523,7 +531,7 @@ export class Ledger {
       onMain = rec.main.length === 0
       state = onMain ? rec.head : this.initialState(authorKey)
     } else {
-      prevIndex = this.index.get(e.prevKey as string) as number
+      prevIndex = this.index.getKey(e.prevKey as string)
       if (this.keyOfAuthor(prevIndex) !== authorKey || this.eventSeq[prevIndex] !== e.seq - 1) {
         throw new LedgerError('ERR_CHAIN_BROKEN', 'prev is not the author\'s event at seq - 1')
       }
@@ -538,8 +546,7 @@ export class Ledger {
       this.authorList.push(rec)
     }
     const i = this.arena.push(e.bytes)
-    this.index.set(e.key, i)
-    this.keys.push(e.key)
+    this.index.add(e.id)
     this.grow(i)
     this.eventAuthor[i] = rec.index
     this.eventSeq[i] = e.seq
@@ -623,7 +630,7 @@ export class Ledger {
     let best = -1
     for (const i of this.slashGroups.get(key) ?? []) {
       if (this.isVoid(i)) continue
-      if (best === -1 || (this.keys[i] as string) < (this.keys[best] as string)) best = i
+      if (best === -1 || compareIds(this.index.idAt(i), this.index.idAt(best)) < 0) best = i
     }
     const current = this.slashEffective.get(key) ?? -1
     if (best === current) return
@@ -646,12 +653,12 @@ export class Ledger {
     let base: ChainState | null = null
     let cur = target
     while (cur !== -1) {
-      const key = this.keys[cur] as string
+      const key = this.index.keyAt(cur)
       const cached = rec.branchHeads.get(key) ?? (cur === rec.main[rec.main.length - 1] ? rec.head : undefined)
       if (cached !== undefined) { base = cached.clone(); break }
       chain.push(cur)
       const e = this.decodeAt(cur)
-      cur = e.prevKey === null ? -1 : this.index.get(e.prevKey) as number
+      cur = e.prevKey === null ? -1 : this.index.getKey(e.prevKey)
     }
     const state = base ?? this.initialState(rec.key)
     for (let k = chain.length - 1; k >= 0; k--) advanceChain(state, this.decodeAt(chain[k] as number), this.ctx)
@@ -674,7 +681,7 @@ export class Ledger {
     return (this.authorList[this.eventAuthor[i] as number] as AuthorRecord).key
   }
 
-  private idAt (i: number): Uint8Array { return fromKey(this.keys[i] as string) }
+  private idAt (i: number): Uint8Array { return this.index.idAt(i).slice() }
 
   private decodeAt (i: number): LedgerEvent {
     const hit = this.decoded.get(i)
@@ -699,9 +706,8 @@ export class Ledger {
   private sortedByTime (): number[] {
     if (this.timeOrder === null) {
       const times = this.eventTime
-      const keys = this.keys
       this.timeOrder = Array.from({ length: this.arena.size }, (_, i) => i)
-        .sort((a, b) => ((times[a] as number) - (times[b] as number)) || ((keys[a] as string) < (keys[b] as string) ? -1 : 1))
+        .sort((a, b) => ((times[a] as number) - (times[b] as number)) || compareIds(this.index.idAt(a), this.index.idAt(b)))
     }
     return this.timeOrder
   }

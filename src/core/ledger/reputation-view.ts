@@ -16,7 +16,7 @@ import { ObservationTally, ReputationScore, observerStanding } from '../reputati
 import type { ObservationKind, ObservationScore, ReputationTierName } from '../reputation/index.ts'
 
 export interface ReputationSource {
-  observationsOf (subject: Uint8Array): ReadonlyMap<string, ReadonlyMap<string, number>>
+  observationsOf (subject: Uint8Array): ReadonlyMap<string, ReadonlyMap<ObservationKind, number>>
   effectiveStakeOf (key: string): bigint
   readonly minStake: bigint
 }
@@ -36,7 +36,7 @@ export interface ReputationView extends ObservationScore {
 function tallyOf (source: ReputationSource, subjectKey: string): ObservationTally {
   const tally = new ObservationTally(subjectKey)
   for (const [observer, kinds] of source.observationsOf(fromKeyBytes(subjectKey))) {
-    for (const [kind, n] of kinds) if (n > 0) tally.add(observer, kind as ObservationKind, n)
+    for (const [kind, n] of kinds) if (n > 0) tally.add(observer, kind, n)
   }
   return tally
 }

@@ -5,6 +5,8 @@
  */
 import type { AccountField, Delta } from './effects.ts'
 import { ACCOUNT_FIELDS } from './effects.ts'
+import { OBSERVATION_KINDS } from '../reputation/index.ts'
+import type { ObservationKind } from '../reputation/index.ts'
 
 export type AccountFields = Record<AccountField, bigint>
 
@@ -19,8 +21,8 @@ export class Views {
   readonly accounts = new Map<string, AccountFields>()
   minted = 0n
   burned = 0n
-  /** subject -> observer -> kind -> count (effective observations only). */
-  readonly observations = new Map<string, Map<string, Map<string, number>>>()
+  /** subject -> observer -> count per kind, in OBSERVATION_KINDS order (effective observations only). */
+  readonly observations = new Map<string, Map<string, Int32Array>>()
   /** author -> latest event time seen (heartbeats and every other event). */
   readonly lastSeen = new Map<string, number>()
 
@@ -43,15 +45,14 @@ export class Views {
     }
   }
 
-  observe (subject: string, observer: string, kind: string, sign: 1 | -1): void {
+  observe (subject: string, observer: string, kind: ObservationKind, sign: 1 | -1): void {
     let bySubject = this.observations.get(subject)
     if (bySubject === undefined) this.observations.set(subject, bySubject = new Map())
-    let byObserver = bySubject.get(observer)
-    if (byObserver === undefined) bySubject.set(observer, byObserver = new Map())
-    const n = (byObserver.get(kind) ?? 0) + sign
-    if (n === 0) byObserver.delete(kind)
-    else byObserver.set(kind, n)
-    if (byObserver.size === 0) bySubject.delete(observer)
+    let counts = bySubject.get(observer)
+    if (counts === undefined) bySubject.set(observer, counts = new Int32Array(OBSERVATION_KINDS.length))
+    const k = OBSERVATION_KINDS.indexOf(kind)
+    counts[k] = (counts[k] as number) + sign
+    if (counts.every(c => c === 0)) bySubject.delete(observer)
     if (bySubject.size === 0) this.observations.delete(subject)
   }
 
