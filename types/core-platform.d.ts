@@ -46,7 +46,7 @@ declare var crypto: Crypto
 
 declare class TextEncoder { encode (input?: string): Uint8Array<ArrayBuffer> }
 declare class TextDecoder {
-  constructor (label?: string, options?: { fatal?: boolean })
+  constructor (label?: string, options?: { fatal?: boolean, ignoreBOM?: boolean })
   decode (input?: ArrayBufferView | ArrayBuffer): string
 }
 

@@ -19,7 +19,9 @@ import { CodecError } from './errors.ts'
 import type { CborValue } from './errors.ts'
 
 const MAX_DEPTH = 32
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: keep a leading U+FEFF as a character; the default strips it, which would let
+// 'EF BB BF x' decode to the same text as 'x' (two encodings of one value).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 class Reader {
   readonly bytes: Uint8Array

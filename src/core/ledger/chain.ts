@@ -34,6 +34,8 @@ export class ChainState {
   stakeUnlockAt = 0
   delegated = new Map<string, Delegation>()
   escrows = new Map<string, Escrow>()
+  /** Tasks whose escrow was settled to zero: a task is reserved once. */
+  closedEscrows = new Set<string>()
   /** Credit events of other authors this chain has counted (each counts once), by event index. */
   acked = new Set<number>()
   /** Tasks this author has been rewarded for. */
@@ -52,6 +54,7 @@ export class ChainState {
     c.stakeUnlockAt = this.stakeUnlockAt
     c.delegated = new Map([...this.delegated].map(([k, d]) => [k, { ...d }]))
     c.escrows = new Map([...this.escrows].map(([k, e]) => [k, { ...e }]))
+    c.closedEscrows = new Set(this.closedEscrows)
     c.acked = new Set(this.acked)
     c.rewarded = new Set(this.rewarded)
     c.trialGranted = this.trialGranted
@@ -145,7 +148,7 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
       const taskKey = toKey(body.task)
       const escrow = state.escrows.get(taskKey)
       if (body.op === 'reserve') {
-        if (escrow !== undefined) refuse('ERR_ESCROW_EXISTS', 'an escrow for this task is already open')
+        if (escrow !== undefined || state.closedEscrows.has(taskKey)) refuse('ERR_ESCROW_EXISTS', 'this task already has (or had) an escrow')
         // Trial credits are spent first (seed 002: they exist to pay for tasks).
         const expectTrial = body.amount < trial ? body.amount : trial
         if (body.trial !== expectTrial) refuse('ERR_BAD_TRIAL_SPLIT', `reserve must take ${expectTrial} from trial credits`)
@@ -254,8 +257,12 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
   state.trialGranted = trialGranted
   for (const key of newAcks) state.acked.add(key)
   if (escrowUpdate !== null) {
-    if (escrowUpdate[1] === null) state.escrows.delete(escrowUpdate[0])
-    else state.escrows.set(escrowUpdate[0], escrowUpdate[1])
+    if (escrowUpdate[1] === null) {
+      state.escrows.delete(escrowUpdate[0])
+      state.closedEscrows.add(escrowUpdate[0])
+    } else {
+      state.escrows.set(escrowUpdate[0], escrowUpdate[1])
+    }
   }
   if (delegationUpdate !== null) {
     if (delegationUpdate[1] === null) state.delegated.delete(delegationUpdate[0])

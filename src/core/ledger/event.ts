@@ -93,7 +93,10 @@ export async function signEvent<T extends EventType> (networkId: string, signer:
  * signature or anything that depends on other events.
  * @example const e = decodeEvent('net', bytes); console.log(e.type, e.seq)
  */
-export function decodeEvent (networkId: string, bytes: Uint8Array): LedgerEvent {
+export function decodeEvent (networkId: string, input: Uint8Array): LedgerEvent {
+  // Own a copy: the decoded fields are views into these bytes, and an event may wait in the pending
+  // pool long after the caller has reused its buffer.
+  const bytes = new Uint8Array(input)
   if (bytes.length > MAX_EVENT_BYTES) throw new LedgerError('ERR_EVENT_TOO_LARGE', `event is ${bytes.length} bytes, more than ${MAX_EVENT_BYTES}`)
   let raw: CborValue
   try {

@@ -192,7 +192,7 @@ export class Ledger {
   /** The encoding of an event in the set. */
   get (id: Uint8Array): Uint8Array | undefined {
     const i = id.length === 32 ? this.index.get(id) : -1
-    return i === -1 ? undefined : this.arena.get(i)
+    return i === -1 ? undefined : this.arena.get(i).slice()
   }
 
   /** The decoded event with this id. */
@@ -272,6 +272,11 @@ export class Ledger {
     for (const d of this.unacknowledgedCredits(signer.publicKey)) {
       if (deps.size >= MAX_DEPS) break
       deps.set(toKey(d), d)
+    }
+    for (const [key] of deps) {
+      // Sign nothing that would have to wait: a parked event could later collide with a retry at
+      // the same seq and make an honest author look like an equivocator.
+      if (this.index.getKey(key) === -1) throw new LedgerError('ERR_CHAIN_BROKEN', 'a dependency is not in this ledger yet; nothing was signed')
     }
     let time = options.time ?? options.now ?? 0
     if (rec !== undefined) time = Math.max(time, rec.head.time)
@@ -442,10 +447,10 @@ export class Ledger {
    * @example await other.ingest(ledger.exportEvents())
    */
   exportEvents (ids?: readonly Uint8Array[]): Uint8Array[] {
-    if (ids === undefined) return Array.from({ length: this.arena.size }, (_, i) => this.arena.get(i))
+    if (ids === undefined) return Array.from({ length: this.arena.size }, (_, i) => this.arena.get(i).slice())
     const indexes: number[] = []
     for (const id of ids) { const i = id.length === 32 ? this.index.get(id) : -1; if (i !== -1) indexes.push(i) }
-    return indexes.sort((a, b) => a - b).map(i => this.arena.get(i))
+    return indexes.sort((a, b) => a - b).map(i => this.arena.get(i).slice())
   }
 
   /** Ids of every event in the set, in the order they were applied here. */

@@ -115,6 +115,9 @@ describe('strictDecode', () => {
     for (const [name, bytes, code] of cases) {
       assert.throws(() => decodeCanonical(new Uint8Array(bytes)), (e: unknown) => e instanceof CodecError && e.code === code, name)
     }
+    // A leading BOM is a character of the text, not something to drop (else two encodings decode alike).
+    assert.equal(strictDecode(new Uint8Array([0x64, 0xef, 0xbb, 0xbf, 0x78])), '\uFEFFx')
+    assert.deepEqual(Object.keys(strictDecode(new Uint8Array([0xa2, 0x61, 0x61, 0x01, 0x64, 0xef, 0xbb, 0xbf, 0x61, 0x02])) as object), ['a', '\uFEFFa'])
     assert.throws(() => decodeCanonical(new Uint8Array(0)), (e: unknown) => e instanceof CodecError && e.code === 'ERR_CODEC_TRUNCATED')
     assert.throws(() => decodeCanonical(new Uint8Array(10), 5), (e: unknown) => e instanceof CodecError && e.code === 'ERR_CODEC_OVERSIZED')
   })

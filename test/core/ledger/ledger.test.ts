@@ -68,6 +68,7 @@ describe('ledger', () => {
     assert.equal(ledger.account(w2.publicKey).balance, credits(10))
     await ledger.append(c, 'escrow', ledger.escrowBody(c.publicKey, 'release', task, credits(30)), { time: 2004 })
     await refused(ledger.append(c, 'escrow', ledger.escrowBody(c.publicKey, 'release', task, 1n), { time: 2005 }), 'ERR_NO_ESCROW')
+    await refused(ledger.append(c, 'escrow', ledger.escrowBody(c.publicKey, 'reserve', task, 1n), { time: 2005 }), 'ERR_ESCROW_EXISTS')
     assert.equal(ledger.account(c.publicKey).reserved, 0n)
     await ledger.append(c, 'stake', { amount: credits(100) }, { time: 3000 })
     await refused(ledger.append(c, 'unstake', { amount: credits(100) }, { time: 3500 }), 'ERR_STAKE_LOCKED')
