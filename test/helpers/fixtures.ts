@@ -2,7 +2,7 @@
 import { Identity } from '../../src/core/identity/index.ts'
 import { Ledger } from '../../src/core/ledger/ledger.ts'
 import type { LedgerConfig } from '../../src/core/ledger/config.ts'
-import { attestationStatement, certificateStatement, sortSignatures } from '../../src/core/ledger/certificate.ts'
+import { attestationStatement, certificateStatement, resultStatement, sortSignatures } from '../../src/core/ledger/certificate.ts'
 import type { Attestation, Certificate } from '../../src/core/ledger/bodies.ts'
 import { findProofOfWork } from '../../src/core/ledger/effects.ts'
 import type { SlashReason } from '../../src/core/economy/index.ts'
@@ -63,9 +63,11 @@ export async function certify (networkId: string, submitter: Identity, workers: 
   return { ...unsigned, sigs: sortSignatures(sigs as never) }
 }
 
-export async function attest (networkId: string, offender: Uint8Array, reason: SlashReason, signers: Identity[], task: Uint8Array): Promise<Attestation> {
-  const unsigned = { task, digest: new Uint8Array(32).fill(3) }
-  const statement = attestationStatement(networkId, offender, reason, unsigned)
+/** Slash evidence: the offender's signed (wrong) claim for `task` and the signers' attestation. */
+export async function attest (networkId: string, offender: Identity, reason: SlashReason, signers: Identity[], task: Uint8Array): Promise<Attestation> {
+  const claim = new Uint8Array(32).fill(4)
+  const unsigned = { task, digest: new Uint8Array(32).fill(3), claim, claimSig: await offender.sign(resultStatement(networkId, task, claim)) }
+  const statement = attestationStatement(networkId, offender.publicKey, reason, unsigned)
   const sigs = await Promise.all(signers.map(async s => [s.publicKey, await s.sign(statement)] as const))
   return { ...unsigned, sigs: sortSignatures(sigs as never) }
 }

@@ -96,7 +96,7 @@ export async function randomHistory (opts: HistoryOptions): Promise<History> {
         if (headEvent === undefined || head === undefined || head.staked === 0n) continue
         const signers = others.filter(o => o !== offender).slice(0, 2)
         if (signers.length < 2) continue
-        const evidence = await attest(net, offender.publicKey, 'InvalidResult', signers, taskId(Math.floor(rand() * 4)))
+        const evidence = await attest(net, offender, 'InvalidResult', signers, taskId(Math.floor(rand() * 4)))
         const amount = slashAmount(head.staked, 'InvalidResult')
         if (amount === 0n) continue
         e = await ledger.append(me, 'slash', { offender: offender.publicKey, reason: 'InvalidResult', amount, evidence, beneficiaries: signers.map(s => s.publicKey).sort(compare) }, { deps: [headEvent.id], time })

@@ -44,10 +44,16 @@ export interface Certificate {
   sigs: QuorumSignature[]
 }
 
-/** A quorum's signed statement that `offender` misbehaved on `task` (evidence digest `digest`). */
+/**
+ * Evidence for a slash: the offender's own signed claim about `task` (result digest `claim`, signed
+ * as a `task-result` statement, so nobody can be slashed over a task it never worked on), and a
+ * quorum's signatures that the right result was `digest`, not `claim`.
+ */
 export interface Attestation {
   task: Uint8Array
   digest: Uint8Array
+  claim: Uint8Array
+  claimSig: Uint8Array
   sigs: QuorumSignature[]
 }
 
@@ -118,8 +124,8 @@ function parseCertificate (r: FieldReader): Certificate {
 }
 
 function parseAttestation (r: FieldReader): Attestation {
-  r.only('task', 'digest', 'sigs')
-  return { task: r.bytes('task', 32), digest: r.bytes('digest', 32), sigs: quorumSignatures(r, 'sigs') }
+  r.only('task', 'digest', 'claim', 'claimSig', 'sigs')
+  return { task: r.bytes('task', 32), digest: r.bytes('digest', 32), claim: r.bytes('claim', 32), claimSig: r.bytes('claimSig', 64), sigs: quorumSignatures(r, 'sigs') }
 }
 
 /**

@@ -15,8 +15,17 @@ export function certificateStatement (networkId: string, cert: Omit<Certificate,
 }
 
 /** The bytes every signer of a slash attestation signs. */
-export function attestationStatement (networkId: string, offender: Uint8Array, reason: SlashReason, att: Omit<Attestation, 'sigs'>): Uint8Array {
-  return signedBytes(networkId, 'slash-attestation', encodeCanonical([offender, reason, att.task, att.digest]))
+export function attestationStatement (networkId: string, offender: Uint8Array, reason: SlashReason, att: Pick<Attestation, 'task' | 'digest' | 'claim'>): Uint8Array {
+  return signedBytes(networkId, 'slash-attestation', encodeCanonical([offender, reason, att.task, att.digest, att.claim]))
+}
+
+/**
+ * The bytes a worker signs when it states its result for a task (`task-result`). A slash needs
+ * the offender's own such statement as evidence.
+ * @example const sig = await worker.sign(resultStatement('net', task, digest))
+ */
+export function resultStatement (networkId: string, task: Uint8Array, digest: Uint8Array): Uint8Array {
+  return signedBytes(networkId, 'task-result', encodeCanonical([task, digest]))
 }
 
 async function allVerify (sigs: readonly QuorumSignature[], message: Uint8Array): Promise<boolean> {
@@ -47,12 +56,16 @@ export async function verifyCertificate (networkId: string, cert: Certificate, q
 }
 
 /**
- * An attestation is valid when at least `quorum` distinct signers, none of them the offender,
- * signed the same statement and every signature verifies.
+ * An attestation is valid when the offender signed `claim` for the task, the quorum's `digest`
+ * differs from it, and at least `quorum` distinct signers, none of them the offender, signed the
+ * same statement with valid signatures. (Whether the attesters are staked is a chain rule: it
+ * needs their chains, see chain.ts.)
  */
 export async function verifyAttestation (networkId: string, offender: Uint8Array, reason: SlashReason, att: Attestation, quorum: number): Promise<boolean> {
   if (att.sigs.length < quorum) return false
   if (att.sigs.some(([signer]) => equalBytes(signer, offender))) return false
+  if (equalBytes(att.claim, att.digest)) return false
+  if (!(await verifyEd25519(offender, resultStatement(networkId, att.task, att.claim), att.claimSig))) return false
   return allVerify(att.sigs, attestationStatement(networkId, offender, reason, att))
 }
 

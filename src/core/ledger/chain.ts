@@ -235,6 +235,18 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
         }
       }
       if (body.amount > cap) refuse('ERR_BAD_SLASH', `slash of ${body.amount} exceeds the cap ${cap} for ${body.reason} (name an offender event in deps)`)
+      // Attesters put their own stake behind the accusation: each must have at least the minimum
+      // stake as of one of its events named in deps (so fresh keys cannot gang up on anyone).
+      if (config.minStake > 0n) {
+        for (const [signer] of body.evidence.sigs) {
+          let staked = false
+          for (const key of e.depKeys) {
+            const dep = ctx.dep(key)
+            if (equalBytes(dep.author, signer) && ctx.stakedAt(dep) >= config.minStake) { staked = true; break }
+          }
+          if (!staked) refuse('ERR_BAD_SLASH', 'every attester needs the minimum stake, shown by one of its events in deps')
+        }
+      }
       break
     }
     case 'reputation': {

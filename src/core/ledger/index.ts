@@ -9,7 +9,7 @@ export { decodeEvent, signEvent, verifyEvent, eventSigningBytes, MAX_EVENT_BYTES
 export type { LedgerEvent, UnsignedEvent } from './event.ts'
 export { EVENT_TYPES, OPAQUE_TYPES } from './bodies.ts'
 export type { Attestation, BodyMap, BodyOf, Certificate, EventType, QuorumSignature } from './bodies.ts'
-export { attestationStatement, certificateStatement, sortSignatures, verifyAttestation, verifyCertificate } from './certificate.ts'
+export { attestationStatement, certificateStatement, resultStatement, sortSignatures, verifyAttestation, verifyCertificate } from './certificate.ts'
 export { findProofOfWork, hasProofOfWork } from './effects.ts'
 export { LedgerError, LEDGER_ERROR_CODES } from './errors.ts'
 export type { LedgerErrorCode } from './errors.ts'

@@ -614,9 +614,10 @@ export class Ledger {
     }
   }
 
+  /** One offender is slashed at most once per task, whatever the reason or the author. */
   private slashGroupKey (e: LedgerEvent): string {
     const b = (e as LedgerEvent<'slash'>).body
-    return toKey(b.offender) + b.reason + toKey(b.evidence.task)
+    return toKey(b.offender) + toKey(b.evidence.task)
   }
 
   private slashGroup (e: LedgerEvent): number[] {
@@ -627,8 +628,8 @@ export class Ledger {
   }
 
   /**
-   * One offence (offender, reason, task) is slashed once, however many nodes author a slash for
-   * it: of the effective slash events in the group, the one with the smallest id counts.
+   * One offence (offender, task) is slashed once, however many nodes author a slash for it: of
+   * the effective slash events in the group, the one with the smallest id counts.
    */
   private recomputeSlashGroup (e: LedgerEvent): void {
     const key = this.slashGroupKey(e)

@@ -130,7 +130,7 @@ describe('ledger', () => {
     const ledger = newLedger({ minStake: 0n })
     await fund(ledger, sub, [w3, w1], w3, credits(100), 1)
     const staked = await ledger.append(w3, 'stake', { amount: credits(1000) }, { time: 2000 })
-    const evidence = await attest(NET, w3.publicKey, 'InvalidResult', [w1, w2], taskId(5))
+    const evidence = await attest(NET, w3, 'InvalidResult', [w1, w2], taskId(5))
     const cap = slashAmount(credits(1000), 'InvalidResult')
     const benes = [w1.publicKey, w2.publicKey].sort(compare)
     await refused(ledger.append(sub, 'slash', { offender: w3.publicKey, reason: 'InvalidResult', amount: cap + 1n, evidence, beneficiaries: benes }, { deps: [staked.id], time: 2001 }), 'ERR_BAD_SLASH')
@@ -139,7 +139,34 @@ describe('ledger', () => {
     await ledger.append(sub, 'slash', { offender: w3.publicKey, reason: 'InvalidResult', amount: cap, evidence, beneficiaries: benes }, { deps: [staked.id], time: 2001 })
     await ledger.append(w1, 'slash', { offender: w3.publicKey, reason: 'InvalidResult', amount: cap, evidence, beneficiaries: benes }, { deps: [staked.id], time: 2002 })
     assert.equal(ledger.account(w3.publicKey).slashed, cap, 'the same offence is slashed once')
+    // another reason for the same task is the same offence
+    const again = await attest(NET, w3, 'Malicious', [w1, w2], taskId(5))
+    await ledger.append(w2, 'slash', { offender: w3.publicKey, reason: 'Malicious', amount: cap, evidence: again, beneficiaries: benes }, { deps: [staked.id], time: 2003 })
+    assert.equal(ledger.account(w3.publicKey).slashed, cap)
     assert.equal(ledger.account(w1.publicKey).balance + ledger.account(w2.publicKey).balance, cap)
+    assert.equal(ledger.totals().conservationGap, 0n)
+  })
+
+  it('refuses slashes over tasks the offender never signed a result for, or by unstaked attesters', async () => {
+    const [sub, victim, x, y] = await identities(4) as [Identity, Identity, Identity, Identity]
+    const ledger = newLedger({ genesis: [victim, x, y].map(i => ({ account: i.publicKey, amount: credits(300) })) })
+    const staked = await ledger.append(victim, 'stake', { amount: credits(200) }, { time: 1 })
+    const benes = [x.publicKey, y.publicKey].sort(compare)
+    // a claim the victim never signed (x signs it instead)
+    const forged = await attest(NET, x, 'Malicious', [x, y], taskId(9))
+    const r = await ledger.ingest((await signEvent(NET, sub, { type: 'slash', author: sub.publicKey, seq: 1, prev: null, deps: [staked.id], time: 2, body: { offender: victim.publicKey, reason: 'Malicious', amount: 1n, evidence: forged, beneficiaries: benes } })).bytes)
+    assert.equal(r.rejected[0]?.error.code, 'ERR_BAD_SLASH')
+    // a real claim, but the attesters x and y hold no stake
+    const real = await attest(NET, victim, 'Malicious', [x, y], taskId(9))
+    await refused(ledger.append(sub, 'slash', { offender: victim.publicKey, reason: 'Malicious', amount: 1n, evidence: real, beneficiaries: benes }, { deps: [staked.id], time: 2 }), 'ERR_BAD_SLASH')
+    assert.equal(ledger.account(victim.publicKey).staked, credits(200))
+    assert.equal(ledger.size, 1)
+    // once both attesters have staked the minimum, and show it in deps, the slash lands
+    const xs = await ledger.append(x, 'stake', { amount: credits(100) }, { time: 3 })
+    const ys = await ledger.append(y, 'stake', { amount: credits(100) }, { time: 3 })
+    await refused(ledger.append(sub, 'slash', { offender: victim.publicKey, reason: 'Malicious', amount: 1n, evidence: real, beneficiaries: benes }, { deps: [staked.id, xs.id], time: 4 }), 'ERR_BAD_SLASH')
+    await ledger.append(sub, 'slash', { offender: victim.publicKey, reason: 'Malicious', amount: credits(200), evidence: real, beneficiaries: benes }, { deps: [staked.id, xs.id, ys.id], time: 4 })
+    assert.equal(ledger.account(victim.publicKey).slashed, credits(200))
     assert.equal(ledger.totals().conservationGap, 0n)
   })
 })
