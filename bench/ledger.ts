@@ -12,7 +12,10 @@ import { runInNewContext } from 'node:vm'
 import { Ledger } from '../src/core/ledger/ledger.ts'
 import { clearVerifiedMemo, decodeEvent } from '../src/core/ledger/event.ts'
 import { reconcileLocal } from '../src/core/ledger/sync.ts'
-import { BENCH_CONFIG, generateEvents } from './ledger-workload.ts'
+import { generateEvents } from './ledger-workload.ts'
+import type { LedgerConfig } from '../src/core/ledger/config.ts'
+
+type Config = Partial<LedgerConfig> & { networkId: string }
 import type { Figure } from './run.ts'
 
 setFlagsFromString('--expose-gc')
@@ -32,8 +35,8 @@ async function ingestAll (ledger: Ledger, events: Uint8Array[]): Promise<void> {
  * rewards, whose certificates carry extra signatures); we time the next events, which carry one
  * signature each, so raw verification checks exactly the signatures ingest must check.
  */
-async function ingestVsRaw (setup: Uint8Array[], events: Uint8Array[]): Promise<Figure[]> {
-  const decoded = events.map(e => decodeEvent(BENCH_CONFIG.networkId, e))
+async function ingestVsRaw (config: Config, setup: Uint8Array[], events: Uint8Array[]): Promise<Figure[]> {
+  const decoded = events.map(e => decodeEvent(config.networkId, e))
   const keys = new Map<string, webcrypto.CryptoKey>()
   for (const e of decoded) {
     const k = Buffer.from(e.author).toString('hex')
@@ -48,7 +51,7 @@ async function ingestVsRaw (setup: Uint8Array[], events: Uint8Array[]): Promise<
       if (!ok.every(Boolean)) throw new Error('raw verify failed')
     }
     raw.push(decoded.length / ((performance.now() - t) / 1000))
-    const ledger = Ledger.create({ config: BENCH_CONFIG })
+    const ledger = Ledger.create({ config })
     await ingestAll(ledger, setup)
     clearVerifiedMemo()
     gc()
@@ -66,13 +69,13 @@ async function ingestVsRaw (setup: Uint8Array[], events: Uint8Array[]): Promise<
   ]
 }
 
-async function syncAndMemory (events: Uint8Array[]): Promise<Figure[]> {
+async function syncAndMemory (config: Config, events: Uint8Array[]): Promise<Figure[]> {
   // Memory first, on a fresh heap.
   clearVerifiedMemo()
   gc(); gc()
   const encodingBytes = events.reduce((n, e) => n + e.length, 0)
   const before = process.memoryUsage()
-  const a = Ledger.create({ config: BENCH_CONFIG })
+  const a = Ledger.create({ config })
   await ingestAll(a, events)
   a.stateRoot()
   clearVerifiedMemo()
@@ -82,12 +85,12 @@ async function syncAndMemory (events: Uint8Array[]): Promise<Figure[]> {
   const perEvent = (held - encodingBytes) / events.length
 
   // B lacks the last 100 events (nothing depends on them).
-  const b = Ledger.create({ config: BENCH_CONFIG })
+  const b = Ledger.create({ config })
   await ingestAll(b, events.slice(0, events.length - 100))
   const times: number[] = []
   let summary = { roundTrips: 0, bytes: 0 }
   for (let round = 0; round < 3; round++) {
-    const b2 = round === 0 ? b : Ledger.create({ config: BENCH_CONFIG })
+    const b2 = round === 0 ? b : Ledger.create({ config })
     if (round > 0) await ingestAll(b2, events.slice(0, events.length - 100))
     clearVerifiedMemo()
     const t = performance.now()
@@ -112,9 +115,7 @@ async function syncAndMemory (events: Uint8Array[]): Promise<Figure[]> {
 export async function run (): Promise<Figure[]> {
   const n = Number(process.env.BENCH_EVENTS ?? 100_000)
   console.error(`  generating ${n} signed events ...`)
-  const authors = 500
-  const { events } = await generateEvents(n, authors)
-  const setupLength = 2 * authors
-  const first = await ingestVsRaw(events.slice(0, setupLength), events.slice(setupLength, setupLength + 20_000))
-  return [...first, ...await syncAndMemory(events)]
+  const { events, config, setup } = await generateEvents(n, 500)
+  const first = await ingestVsRaw(config, events.slice(0, setup), events.slice(setup, setup + 20_000))
+  return [...first, ...await syncAndMemory(config, events)]
 }

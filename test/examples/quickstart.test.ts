@@ -16,8 +16,8 @@ describe('examples/quickstart.ts', () => {
     try {
       const { stdout } = await run(process.execPath, [example, dir], { timeout: 60_000 })
       assert.match(stdout, /alice claimed 10 trial credits/)
-      assert.match(stdout, /bob minted 10 credits/)
-      assert.match(stdout, /minted 170, conservation gap 0/)
+      assert.match(stdout, /bob minted 20 credits/)
+      assert.match(stdout, /minted 230, conservation gap 0/)
       assert.match(stdout, /replica agrees/)
       assert.ok((await stat(join(dir, 'events.db'))).size > 0)
     } finally {

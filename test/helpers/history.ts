@@ -33,7 +33,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 export async function randomHistory (opts: HistoryOptions): Promise<History> {
   const { rand, ids } = opts
-  const ledger = newLedger({ minStake: 0n, stakeLockMs: 5, rewardLockMs: 5 })
+  // Every identity starts with some real credits (genesis): minting needs a real payment.
+  const ledger = newLedger({ minStake: 0n, stakeLockMs: 5, rewardLockMs: 5, genesis: ids.map(i => ({ account: i.publicKey, amount: 1_000_000_000n })) })
   const net = ledger.config.networkId
   const events: Uint8Array[] = []
   const equivocators = new Set<string>()
@@ -63,8 +64,16 @@ export async function randomHistory (opts: HistoryOptions): Promise<History> {
         const workers = [me, pick(rand, others)].filter((w, i, a) => a.indexOf(w) === i)
         const submitter = pick(rand, others.filter(o => !workers.includes(o)))
         if (workers.length < 2 || submitter === undefined) continue
-        const cert = await certify(net, submitter, workers, { task: taskId(++tasks), base: BigInt(1 + Math.floor(rand() * 1000)), hours: Math.floor(rand() * 2_000_000) })
-        e = await ledger.append(me, 'reward', { cert }, { time })
+        // The submitter pays the worker for the task (real credits), then the worker mints on it.
+        const task = taskId(++tasks)
+        const price = BigInt(1 + Math.floor(rand() * 1000))
+        const subState = ledger.chainState(submitter.publicKey)
+        if ((subState?.balance ?? 1_000_000_000n) < price || subState?.trial !== 0n) continue
+        record((await ledger.append(submitter, 'escrow', ledger.escrowBody(submitter.publicKey, 'reserve', task, price), { time })).bytes)
+        const charge = await ledger.append(submitter, 'escrow', ledger.escrowBody(submitter.publicKey, 'charge', task, price, me.publicKey), { time })
+        record(charge.bytes)
+        const cert = await certify(net, submitter, workers, { task, base: price, hours: Math.floor(rand() * 2_000_000) })
+        e = await ledger.append(me, 'reward', { cert }, { time, deps: [charge.id] })
       } else if (roll < 0.4 && balance > 0n) {
         e = await ledger.append(me, 'transfer', { to: pick(rand, others).publicKey, amount: 1n + BigInt(Math.floor(rand() * Number(balance))) }, { time })
       } else if (roll < 0.5 && balance > 0n) {

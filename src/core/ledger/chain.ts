@@ -11,6 +11,7 @@
 import { equalBytes, toKey } from '../bytes.ts'
 import { applyMultiplier, slashAmount } from '../economy/index.ts'
 import { LedgerError } from './errors.ts'
+import { MAX_AMOUNT } from './schema.ts'
 import type { LedgerEvent } from './event.ts'
 import type { LedgerConfig } from './config.ts'
 import { creditTo, hasProofOfWork } from './effects.ts'
@@ -178,7 +179,19 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
       const taskKey = toKey(cert.task)
       if (state.rewarded.has(taskKey)) refuse('ERR_ALREADY_REWARDED', 'this task was already rewarded to this worker')
       if (staked < config.minStake) refuse('ERR_INSUFFICIENT_STAKE', `minting needs at least ${config.minStake} staked`)
+      // A reward is a bonus on a real payment: deps must name the submitter's escrow charge to this
+      // worker for this task, and the certificate's base may not exceed the real (non-trial) part
+      // of it. So minting costs the submitter real credits, and trial credits never mint.
+      let paid = 0n
+      for (const key of e.depKeys) {
+        const dep = ctx.dep(key)
+        if (dep.type !== 'escrow' || !equalBytes(dep.author, cert.submitter)) continue
+        const charge = (dep as LedgerEvent<'escrow'>).body
+        if (charge.op === 'charge' && equalBytes(charge.payee as Uint8Array, e.author) && equalBytes(charge.task, cert.task)) paid += charge.amount - charge.trial
+      }
+      if (cert.base > paid) refuse('ERR_BAD_CERTIFICATE', `the reward's base ${cert.base} exceeds the real payment ${paid} for the task named in deps`)
       const amount = applyMultiplier(cert.base, cert.hours, config.multiplier)
+      if (amount > MAX_AMOUNT) refuse('ERR_BAD_AMOUNT', 'the reward would exceed the largest amount')
       locked = [...locked, { amount, until: e.time + config.rewardLockMs }]
       rewardedTask = taskKey
       break

@@ -7,11 +7,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Ledger } from '../../../src/core/ledger/ledger.ts'
-import { identities, prng, testConfig } from '../../helpers/fixtures.ts'
+import { identities, prng } from '../../helpers/fixtures.ts'
 import { randomHistory } from '../../helpers/history.ts'
 import type { History } from '../../helpers/history.ts'
 
-const SIM = { minStake: 0n, stakeLockMs: 5, rewardLockMs: 5 }
 const SEEDS = Number(process.env.SEEDS ?? 1000)
 const FIRST = Number(process.env.SEED ?? 1)
 const SEEDS_PER_HISTORY = 10
@@ -32,7 +31,7 @@ async function deliver (to: Ledger, events: Uint8Array[], seed: number): Promise
 
 async function runSeed (seed: number, history: History): Promise<void> {
   const rand = prng(seed)
-  const replicas = Array.from({ length: 5 + Math.floor(rand() * 46) }, () => Ledger.create({ config: testConfig(SIM) }))
+  const replicas = Array.from({ length: 5 + Math.floor(rand() * 46) }, () => Ledger.create({ config: history.generator.config }))
   const drop = rand() * 0.3
   const dup = rand() * 0.2
   // Each event starts at one replica (its author's node).

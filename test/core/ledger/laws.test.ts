@@ -19,8 +19,10 @@ const SIM = { minStake: 0n, stakeLockMs: 5, rewardLockMs: 5 }
 const seed = seedFromEnv()
 const runs = Number(process.env.RUNS ?? 60)
 
+let history: History
+
 async function ledgerOf (events: Uint8Array[]): Promise<Ledger> {
-  const l = Ledger.create({ config: testConfig(SIM) })
+  const l = Ledger.create({ config: history.generator.config })
   await l.ingest(events)
   return l
 }
@@ -30,7 +32,6 @@ function fingerprint (l: Ledger, ids: Uint8Array[]): string {
 }
 
 describe('ledger laws', () => {
-  let history: History
   let ids: Uint8Array[]
   before(async () => {
     const pool = await identities(6)
@@ -65,7 +66,7 @@ describe('ledger laws', () => {
       const mutated = original.slice()
       const at = pos % mutated.length
       mutated[at] = (mutated[at] as number) ^ xor
-      const fresh = Ledger.create({ config: testConfig(SIM) })
+      const fresh = Ledger.create({ config: history.generator.config })
       await fresh.ingest(history.events.slice(0, 20).filter((_, i) => i !== which))
       const before = fresh.stateRootHex()
       const r = await fresh.ingest(mutated)
@@ -87,10 +88,10 @@ describe('ledger laws', () => {
 
   it('a signed message replayed in another network, type or position changes nothing', async () => {
     const [a, b] = await identities(2) as [NonNullable<Awaited<ReturnType<typeof identities>>[0]>, NonNullable<Awaited<ReturnType<typeof identities>>[0]>]
-    const home = Ledger.create({ config: testConfig(SIM) })
+    const home = Ledger.create({ config: history.generator.config })
     await home.ingest(history.events)
     const root = home.stateRootHex()
-    const foreign = Ledger.create({ config: { ...testConfig(SIM), networkId: 'another-net' } })
+    const foreign = Ledger.create({ config: { ...history.generator.config, networkId: 'another-net' } })
     // another network: every event's signature fails there
     const r = await foreign.ingest(history.events)
     assert.equal(r.applied.length, 0)

@@ -5,12 +5,29 @@ import { signEvent } from '../../../src/core/ledger/event.ts'
 import { LedgerError } from '../../../src/core/ledger/errors.ts'
 import { NET, attest, certify, claimTrial, compare, identities, newLedger, taskId } from '../../helpers/fixtures.ts'
 import type { Ledger } from '../../../src/core/ledger/ledger.ts'
+import type { LedgerEvent } from '../../../src/core/ledger/event.ts'
 import type { Identity } from '../../../src/core/identity/index.ts'
 
-/** Give `who` real credits: a reward for a certified task, after staking from a trial-funded... */
+/** The submitter escrows `amount` for task `n` and pays it all to `who` (real credits). */
+async function pay (ledger: Ledger, submitter: Identity, who: Identity, amount: bigint, n: number): Promise<LedgerEvent<'escrow'>> {
+  await ledger.append(submitter, 'escrow', ledger.escrowBody(submitter.publicKey, 'reserve', taskId(n), amount), { time: 5 })
+  return ledger.append(submitter, 'escrow', ledger.escrowBody(submitter.publicKey, 'charge', taskId(n), amount, who.publicKey), { time: 5 })
+}
+
+/** `who` mints its reward for task `n` with a certificate signed by the submitter and `workers`. */
+async function reward (ledger: Ledger, submitter: Identity, workers: Identity[], who: Identity, base: bigint, n: number, charge: LedgerEvent): Promise<void> {
+  const cert = await certify(NET, submitter, workers, { task: taskId(n), base })
+  await ledger.append(who, 'reward', { cert }, { time: 10, deps: [charge.id] })
+}
+
+/** Pay `who` `amount` for task `n` and let it mint the reward on top (10x at genesis, locked). */
 async function fund (ledger: Ledger, submitter: Identity, workers: Identity[], who: Identity, amount: bigint, n: number): Promise<void> {
-  const cert = await certify(NET, submitter, workers, { task: taskId(n), base: amount })
-  await ledger.append(who, 'reward', { cert }, { time: 10 })
+  await reward(ledger, submitter, workers, who, amount, n, await pay(ledger, submitter, who, amount, n))
+}
+
+/** A test network where `sub` starts with plenty of real credits. */
+function funded (sub: Identity, overrides: Parameters<typeof newLedger>[0] = {}): Ledger {
+  return newLedger({ genesis: [{ account: sub.publicKey, amount: credits(1_000_000) }], ...overrides })
 }
 
 async function refused (p: Promise<unknown>, code: string): Promise<void> {
@@ -31,30 +48,38 @@ describe('ledger', () => {
     assert.equal(ledger.totals().minted, ledger.config.trialCredits)
   })
 
-  it('refuses minting without stake, and mints with a certificate once staked', async () => {
+  it('mints only on a real payment, with a certificate, once staked', async () => {
     const [sub, w1, w2, w3] = await identities(4) as [Identity, Identity, Identity, Identity]
-    const ledger = newLedger({ minStake: 0n })
-    await fund(ledger, sub, [w1, w2], w1, credits(200), 1)
-    assert.equal(ledger.account(w1.publicKey).balance, credits(200) * 10n) // genesis multiplier 10x
-    const strict = newLedger()
+    const ledger = funded(sub, { minStake: 0n })
+    const charge = await pay(ledger, sub, w1, credits(200), 1)
+    await reward(ledger, sub, [w1, w2], w1, credits(200), 1, charge)
+    assert.equal(ledger.account(w1.publicKey).balance, credits(200) + credits(200) * 10n) // paid, plus 10x at genesis
+    const strict = funded(sub)
     await refused(fund(strict, sub, [w1, w2], w1, credits(200), 1), 'ERR_INSUFFICIENT_STAKE')
     // reward twice for one task: refused
-    await refused(fund(ledger, sub, [w1, w2], w1, credits(200), 1), 'ERR_ALREADY_REWARDED')
+    await refused(reward(ledger, sub, [w1, w2], w1, credits(200), 1, charge), 'ERR_ALREADY_REWARDED')
     // not a worker of the certificate
-    await refused(fund(ledger, sub, [w1, w2], w3, credits(1), 2), 'ERR_NOT_A_WORKER')
+    await refused(reward(ledger, sub, [w1, w2], w3, credits(1), 2, await pay(ledger, sub, w3, credits(1), 2)), 'ERR_NOT_A_WORKER')
     // quorum of 2 workers needed
-    await refused(fund(ledger, sub, [w1], w1, credits(1), 3), 'ERR_BAD_CERTIFICATE')
+    await refused(reward(ledger, sub, [w1], w1, credits(1), 3, await pay(ledger, sub, w1, credits(1), 3)), 'ERR_BAD_CERTIFICATE')
+    // the base may not exceed what the submitter really paid for the task
+    await refused(reward(ledger, sub, [w1, w2], w1, credits(6), 4, await pay(ledger, sub, w1, credits(5), 4)), 'ERR_BAD_CERTIFICATE')
+    // trial credits pay, but never mint
+    await claimTrial(ledger, w3, 20)
+    await ledger.append(w3, 'escrow', ledger.escrowBody(w3.publicKey, 'reserve', taskId(5), credits(2)), { time: 20 })
+    const trialCharge = await ledger.append(w3, 'escrow', ledger.escrowBody(w3.publicKey, 'charge', taskId(5), credits(2), w1.publicKey), { time: 20 })
+    await refused(reward(ledger, w3, [w1, w2], w1, 1n, 5, trialCharge), 'ERR_BAD_CERTIFICATE')
     assert.equal(ledger.totals().conservationGap, 0n)
   })
 
   it('moves money by transfer, escrow and stake, and conserves it', async () => {
     const [sub, w1, w2, c] = await identities(4) as [Identity, Identity, Identity, Identity]
-    const ledger = newLedger({ minStake: 0n })
+    const ledger = funded(sub, { minStake: 0n })
     await fund(ledger, sub, [w1, w2], w1, credits(100), 1)
-    // rewards are locked for rewardLockMs (1000 ms in tests)
-    await refused(ledger.append(w1, 'transfer', { to: c.publicKey, amount: credits(1) }, { time: 500 }), 'ERR_OVERDRAFT')
+    // the payment is spendable at once; the minted 1000 are locked for rewardLockMs (1000 ms here)
+    await refused(ledger.append(w1, 'transfer', { to: c.publicKey, amount: credits(101) }, { time: 500 }), 'ERR_OVERDRAFT')
     await ledger.append(w1, 'transfer', { to: c.publicKey, amount: credits(300) }, { time: 2000 })
-    await refused(ledger.append(w1, 'transfer', { to: c.publicKey, amount: credits(701) }, { time: 2000 }), 'ERR_OVERDRAFT')
+    await refused(ledger.append(w1, 'transfer', { to: c.publicKey, amount: credits(801) }, { time: 2000 }), 'ERR_OVERDRAFT')
     // c must acknowledge the credit (append does it) before spending it
     await claimTrial(ledger, c, 2001)
     const task = taskId(99)
@@ -99,14 +124,14 @@ describe('ledger', () => {
 
   it('voids both sides of an equivocation and slashes the author', async () => {
     const [sub, w1, w2, x, y] = await identities(5) as [Identity, Identity, Identity, Identity, Identity]
-    const ledger = newLedger({ minStake: 0n })
+    const ledger = funded(sub, { minStake: 0n })
     await fund(ledger, sub, [w1, w2], w1, credits(100), 1)
     await ledger.append(w1, 'stake', { amount: credits(400) }, { time: 2000 })
     const head = ledger.chainState(w1.publicKey)
     const base = { author: w1.publicKey, seq: 3, prev: head?.head ?? null, deps: [], time: 2100 }
     const toX = await signEvent(NET, w1, { ...base, type: 'transfer', body: { to: x.publicKey, amount: credits(600) } })
     const toY = await signEvent(NET, w1, { ...base, type: 'transfer', body: { to: y.publicKey, amount: credits(600) } })
-    const other = newLedger({ minStake: 0n })
+    const other = funded(sub, { minStake: 0n })
     await other.ingest(ledger.exportEvents())
     await ledger.ingest(toX.bytes)
     assert.equal(ledger.account(x.publicKey).balance, credits(600))
@@ -127,7 +152,7 @@ describe('ledger', () => {
 
   it('slashes once per offence with a quorum attestation, paying honest co-workers', async () => {
     const [sub, w1, w2, w3] = await identities(4) as [Identity, Identity, Identity, Identity]
-    const ledger = newLedger({ minStake: 0n })
+    const ledger = funded(sub, { minStake: 0n })
     await fund(ledger, sub, [w3, w1], w3, credits(100), 1)
     const staked = await ledger.append(w3, 'stake', { amount: credits(1000) }, { time: 2000 })
     const evidence = await attest(NET, w3, 'InvalidResult', [w1, w2], taskId(5))

@@ -12,7 +12,7 @@ describe('pending pool', () => {
   it('parks events until their gap closes, within its bound, and evicts the longest-waiting first', async () => {
     const pool = await identities(4)
     const history = await randomHistory({ rand: prng(21), ids: pool, events: 40 })
-    const ledger = Ledger.create({ config: testConfig({ ...SIM, maxPending: 5 }) })
+    const ledger = Ledger.create({ config: { ...history.generator.config, maxPending: 5 } })
     // Deliver newest first: nearly everything waits; the pool never holds more than 5.
     const reversed = [...history.events].reverse()
     for (const e of reversed) {

@@ -13,7 +13,6 @@ import { randomHistory } from '../../helpers/history.ts'
 import type { EventStore, StoredEvent } from '../../../src/ports.ts'
 import type { Identity } from '../../../src/core/identity/index.ts'
 
-const SIM = { minStake: 0n, stakeLockMs: 5, rewardLockMs: 5 }
 
 describe('ledger persistence', () => {
   it('reopens from SQLite with the same root and views, and keeps refused events out', async () => {
@@ -22,7 +21,7 @@ describe('ledger persistence', () => {
       const pool = await identities(5)
       const history = await randomHistory({ rand: prng(11), ids: pool, events: 80, forks: 0.03 })
       const path = join(dir, 'ledger.db')
-      const ledger = await Ledger.open({ config: testConfig(SIM), store: SqliteEventStore.open(path) })
+      const ledger = await Ledger.open({ config: history.generator.config, store: SqliteEventStore.open(path) })
       // deliver out of order: pending events wait, then land
       await ledger.ingest([...history.events].reverse())
       await ledger.ingest(new Uint8Array([1, 2, 3]))
@@ -30,7 +29,7 @@ describe('ledger persistence', () => {
       const root = ledger.stateRootHex()
       const views = pool.map(p => ledger.account(p.publicKey))
       await ledger.close()
-      const reopened = await Ledger.open({ config: testConfig(SIM), store: SqliteEventStore.open(path) })
+      const reopened = await Ledger.open({ config: history.generator.config, store: SqliteEventStore.open(path) })
       assert.equal(reopened.stateRootHex(), root)
       assert.deepEqual(pool.map(p => reopened.account(p.publicKey)), views)
       assert.equal(reopened.size, history.events.length)
@@ -54,14 +53,14 @@ describe('ledger persistence', () => {
       count: async () => inner.count(),
       close: async () => {}
     }
-    const ledger = await Ledger.open({ config: testConfig(SIM), store: flaky })
+    const ledger = await Ledger.open({ config: history.generator.config, store: flaky })
     await ledger.ingest(history.events.slice(0, 10))
     const durable = ledger.stateRootHex()
     fail = true
     await assert.rejects(ledger.ingest(history.events.slice(10)), (e: unknown) => e instanceof LedgerError && e.code === 'ERR_STORE_FAILED')
     await assert.rejects(ledger.ingest(history.events.slice(10)), (e: unknown) => e instanceof LedgerError && e.code === 'ERR_STORE_FAILED')
     fail = false
-    const reopened = await Ledger.open({ config: testConfig(SIM), store: flaky })
+    const reopened = await Ledger.open({ config: history.generator.config, store: flaky })
     assert.equal(reopened.stateRootHex(), durable)
   })
 
