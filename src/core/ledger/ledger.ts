@@ -167,7 +167,14 @@ export class Ledger {
     const ledger = new Ledger(init)
     let batch: LedgerEvent[] = []
     const flush = (): void => {
-      for (const e of batch) ledger.admit(e, null, null, -1)
+      for (const e of batch) {
+        try {
+          ledger.admit(e, null, null, -1)
+        } catch (err) {
+          // Only a store written under other rules (another version or network config) gets here.
+          throw new LedgerError('ERR_STORE_FAILED', `stored event ${toHex(e.id)} does not validate under this ledger's rules: ${(err as Error).message}`, { cause: err })
+        }
+      }
       batch = []
     }
     for await (const { bytes } of init.store.scan()) {

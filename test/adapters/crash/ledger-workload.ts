@@ -14,7 +14,7 @@ import { findProofOfWork } from '../../../src/core/ledger/effects.ts'
 import { signEvent } from '../../../src/core/ledger/event.ts'
 import type { LedgerEvent } from '../../../src/core/ledger/event.ts'
 import type { LedgerConfig } from '../../../src/core/ledger/config.ts'
-import { fromHex, toKey } from '../../../src/core/bytes.ts'
+import { fromHex, fromKey } from '../../../src/core/bytes.ts'
 import { createPrng } from './prng.ts'
 import type { WorkloadContext } from './workload.ts'
 
@@ -62,11 +62,16 @@ export async function run ({ store, seed, args, ack }: WorkloadContext): Promise
       else if (roll < 5 && balance > 10n) e = await signEvent(net, me, { ...base, type: 'stake', body: { amount: BigInt(rng.int(1, 1000)) } })
       else if (roll < 6 && state.staked > 0n) e = await signEvent(net, me, { ...base, type: 'unstake', body: { amount: state.staked } })
       else if (roll < 7) {
-        const task = new Uint8Array(32).fill(rng.int(0, 255))
-        const escrow = state.escrows.get(toKey(task))
-        e = escrow === undefined
-          ? await signEvent(net, me, { ...base, type: 'escrow', body: ledger.escrowBody(me.publicKey, 'reserve', task, BigInt(rng.int(1, 500))) })
-          : await signEvent(net, me, { ...base, type: 'escrow', body: ledger.escrowBody(me.publicKey, 'charge', task, 1n, to.publicKey) })
+        // Charge an open escrow, or open one for a new task (a task is reserved once per chain).
+        const open = [...state.escrows.keys()][0]
+        if (open !== undefined) {
+          e = await signEvent(net, me, { ...base, type: 'escrow', body: ledger.escrowBody(me.publicKey, 'charge', fromKey(open), 1n, to.publicKey) })
+        } else {
+          const task = new Uint8Array(32)
+          new DataView(task.buffer).setUint32(0, seq)
+          task.set(rng.bytes(8), 8)
+          e = await signEvent(net, me, { ...base, type: 'escrow', body: ledger.escrowBody(me.publicKey, 'reserve', task, BigInt(rng.int(1, 5))) })
+        }
       } else if (roll < 8) e = await signEvent(net, me, { ...base, type: 'reputation', body: { subject: to.publicKey, kind: 'task_verified' } })
       else e = await signEvent(net, me, { ...base, type: 'heartbeat', body: { uptime: n } })
       batch.push(e)
