@@ -5,7 +5,7 @@ import {
   contributionMultiplier, multiplierPpb, applyMultiplier, getTiers, getTierName,
   CURVE_STAGE_NAMES, DEFAULT_DECAY_HOURS, MULTIPLIER_SCALE, EconomyError
 } from '../../../src/core/economy/index.ts'
-import { check } from './helpers.ts'
+import { check } from '../../helpers/property.ts'
 
 const hours = fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true })
 const curve = fc.record({

@@ -6,7 +6,7 @@ import {
   MIN_TASK_CHARGE, BYTES_PER_MB, MAX_STORAGE_BYTES, MAX_STORAGE_DAYS, credits
 } from '../../../src/core/economy/index.ts'
 import type { TaskType } from '../../../src/core/economy/index.ts'
-import { check } from './helpers.ts'
+import { check } from '../../helpers/property.ts'
 
 const MB = BYTES_PER_MB
 const bad = (code: string) => ({ name: 'EconomyError', code })

@@ -8,7 +8,7 @@ import {
 } from '../../../src/core/economy/index.ts'
 import type { SlashReason } from '../../../src/core/economy/index.ts'
 import { EdgeNetError } from '../../../src/core/errors.ts'
-import { check } from './helpers.ts'
+import { check } from '../../helpers/property.ts'
 
 const bad = (code: string) => ({ name: 'EconomyError', code })
 const reasonArb = fc.constantFrom(...SLASH_REASONS)

@@ -2,19 +2,12 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
+import { check, seed } from '../../helpers/property.ts'
 import {
   MerkleSet, MerkleError, EMPTY_DIGEST, LEAF_MAX, ID_BYTES, prefixOf, MERKLE_ERROR_CODES
 } from '../../../src/core/ledger/merkle.ts'
 import { compareBytes, toHex } from '../../../src/core/bytes.ts'
 
-const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
-function check<Ts extends [unknown, ...unknown[]]> (property: fc.IProperty<Ts>, numRuns: number): void {
-  try {
-    fc.assert(property, { seed, numRuns })
-  } catch (err) {
-    throw new Error(`property failed; reproduce with SEED=${seed}: ${(err as Error).message}`, { cause: err })
-  }
-}
 
 /** mulberry32 bytes: ids for a seeded scenario. */
 function randomIds (rngSeed: number, n: number, options: { shared?: number } = {}): Uint8Array[] {

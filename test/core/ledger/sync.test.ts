@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import { check, seed } from '../../helpers/property.ts'
 import { encode } from 'cborg'
 import { MerkleSet, ID_BYTES, prefixOf } from '../../../src/core/ledger/merkle.ts'
 import {
@@ -10,14 +11,6 @@ import {
 import type { SyncMessage, SyncOptions } from '../../../src/core/ledger/sync.ts'
 import { toHex } from '../../../src/core/bytes.ts'
 
-const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
-function check<Ts extends [unknown, ...unknown[]]> (property: fc.IProperty<Ts>, numRuns: number): void {
-  try {
-    fc.assert(property, { seed, numRuns })
-  } catch (err) {
-    throw new Error(`property failed; reproduce with SEED=${seed}: ${(err as Error).message}`, { cause: err })
-  }
-}
 
 /** A seeded id source (mulberry32); `shared` makes some ids share leading bytes, like ground ids. */
 function idSource (rngSeed: number, shared = 0): () => Uint8Array {

@@ -6,7 +6,7 @@ import {
   observerEvidence, observerStanding, ReputationScore, reputationTier
 } from '../../../src/core/reputation/index.ts'
 import type { ObservationKind } from '../../../src/core/reputation/index.ts'
-import { check } from './helpers.ts'
+import { check } from '../../helpers/property.ts'
 
 const bad = (code: string) => ({ name: 'ReputationError', code })
 const full = (): number => 1

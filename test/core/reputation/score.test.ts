@@ -5,7 +5,7 @@ import {
   ReputationScore, ReputationError, reputationTier, REPUTATION_TIERS, REPUTATION_ERROR_CODES
 } from '../../../src/core/reputation/index.ts'
 import { EdgeNetError } from '../../../src/core/errors.ts'
-import { check } from './helpers.ts'
+import { check } from '../../helpers/property.ts'
 
 const bad = (code: string) => ({ name: 'ReputationError', code })
 const CREDIT = 1_000_000n
