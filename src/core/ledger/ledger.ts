@@ -134,6 +134,7 @@ export class Ledger {
   private closed = false
   private readonly ctx: ChainContext
   private readonly genesis = new Map<string, bigint>()
+  private readonly appending = new Map<string, Promise<unknown>>()
 
   private constructor (init: LedgerInit) {
     this.config = ledgerConfig(init.config)
@@ -272,6 +273,20 @@ export class Ledger {
    * @example await ledger.append(identity, 'transfer', { to: other.publicKey, amount: credits(5) })
    */
   async append<T extends EventType> (signer: Signer, type: T, body: BodyOf<T>, options: AppendOptions = {}): Promise<LedgerEvent<T>> {
+    // One author's appends run one at a time: two in flight would both take the next seq, and
+    // two events at one seq are an equivocation (slashed), however innocent the caller.
+    const key = toKey(signer.publicKey)
+    const before = this.appending.get(key) ?? Promise.resolve()
+    const run = before.catch(() => {}).then(async () => await this.appendNow(signer, type, body, options))
+    this.appending.set(key, run)
+    try {
+      return await run
+    } finally {
+      if (this.appending.get(key) === run) this.appending.delete(key)
+    }
+  }
+
+  private async appendNow<T extends EventType> (signer: Signer, type: T, body: BodyOf<T>, options: AppendOptions): Promise<LedgerEvent<T>> {
     this.assertUsable()
     const rec = this.authors.get(toKey(signer.publicKey))
     const deps = new Map<string, Uint8Array>()

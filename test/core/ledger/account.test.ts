@@ -36,6 +36,16 @@ describe('Account', () => {
     assert.equal(ledger.totals().conservationGap, 0n)
   })
 
+  it('serialises concurrent appends of one author, so it never equivocates by accident', async () => {
+    const [a, b] = await identities(2) as [Identity, Identity]
+    const ledger = newLedger({ genesis: [{ account: a.publicKey, amount: 1000n }] })
+    const alice = new Account({ ledger, signer: a, clock: clockAt(1) })
+    await Promise.all(Array.from({ length: 10 }, async () => await alice.transfer(b.publicKey, 1n)))
+    assert.equal(alice.view().equivocated, false)
+    assert.equal(ledger.chainState(a.publicKey)?.seq, 10)
+    assert.equal(ledger.account(b.publicKey).balance, 10n)
+  })
+
   it('round-trips its JSON and refuses malformed JSON', async () => {
     const [a] = await identities(1) as [Identity]
     const ledger = newLedger()
