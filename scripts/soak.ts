@@ -10,7 +10,8 @@
  *
  * Env: CRASH_KILLS, SEED, FULL_CHECK_EVERY (full scan every N rounds, default 50; every round
  * still checks its own acks, a 64-id sample of older ones and count()), ROTATE_EVERY (start a fresh
- * file every N rounds so the file, and each full scan, stays bounded; default 1000).
+ * file every N rounds so the file, and each full scan, stays bounded; default 200 for the ledger,
+ * 1000 for the bare store).
  * On failure the database is kept and its path printed, with the seed and round to reproduce.
  */
 
@@ -24,9 +25,10 @@ import { LEDGER_WORKLOAD, ledgerCrashCheck, writeIdentities } from '../test/adap
 const kills = Number(process.env.CRASH_KILLS ?? 10_000)
 const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
 const fullCheckEvery = Number(process.env.FULL_CHECK_EVERY ?? 50)
-const rotateEvery = Number(process.env.ROTATE_EVERY ?? 1000)
-
 const storeOnly = process.argv.includes('--store')
+// A ledger child replays its whole file when it opens, so ledger files rotate sooner.
+const rotateEvery = Number(process.env.ROTATE_EVERY ?? (storeOnly ? 1000 : 200))
+
 const dir = await mkdtemp(join(tmpdir(), 'edge-net-soak-'))
 const started = Date.now()
 let done = 0
