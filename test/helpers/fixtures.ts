@@ -1,5 +1,6 @@
 /** Shared test fixtures: identities, a seeded PRNG, certificates and attestations. */
 import { Identity } from '../../src/core/identity/index.ts'
+import { compareBytes } from '../../src/core/bytes.ts'
 import { Ledger } from '../../src/core/ledger/ledger.ts'
 import type { LedgerConfig } from '../../src/core/ledger/config.ts'
 import { attestationStatement, certificateStatement, resultStatement, sortSignatures } from '../../src/core/ledger/certificate.ts'
@@ -72,10 +73,8 @@ export async function attest (networkId: string, offender: Identity, reason: Sla
   return { ...unsigned, sigs: sortSignatures(sigs as never) }
 }
 
-export function compare (a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) { const d = (a[i] as number) - (b[i] as number); if (d !== 0) return d }
-  return 0
-}
+/** Byte order, for sorting keys as the encoding requires. */
+export const compare = compareBytes
 
 /** Claim the trial grant for `who` on `ledger`. */
 export async function claimTrial (ledger: Ledger, who: Identity, time = 1): Promise<void> {

@@ -14,9 +14,6 @@ export class EventArena {
 
   get size (): number { return this.count }
 
-  /** Bytes held, for memory accounting. */
-  get bytesHeld (): number { return this.chunks.length * CHUNK + this.offsets.byteLength + this.lengths.byteLength }
-
   /** Copy `bytes` in and return its index. */
   push (bytes: Uint8Array): number {
     if (bytes.length > CHUNK) throw new RangeError('event larger than an arena chunk')

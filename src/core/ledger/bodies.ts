@@ -6,6 +6,7 @@
  * payment that is trial credit), so an event's effect on the derived views is a pure function of
  * the event itself; the chain rules (chain.ts) check those figures against the author's state.
  */
+import { compareBytes } from '../bytes.ts'
 import { LedgerError } from './errors.ts'
 import { FieldReader } from './schema.ts'
 import { SLASH_REASONS } from '../economy/index.ts'
@@ -100,14 +101,6 @@ function quorumSignatures (r: FieldReader, key: string): QuorumSignature[] {
     last = signer
   }
   return out
-}
-
-function compareBytes (a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length && i < b.length; i++) {
-    const d = (a[i] as number) - (b[i] as number)
-    if (d !== 0) return d
-  }
-  return a.length - b.length
 }
 
 function parseCertificate (r: FieldReader): Certificate {

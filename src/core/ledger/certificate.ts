@@ -4,7 +4,7 @@
  * (`settlement`, `slash-attestation`) so neither can be replayed as the other or as an event.
  */
 import { encodeCanonical } from '../codec/index.ts'
-import { equalBytes } from '../bytes.ts'
+import { compareBytes, equalBytes } from '../bytes.ts'
 import { signedBytes, verifyEd25519 } from '../identity/index.ts'
 import type { SlashReason } from '../economy/index.ts'
 import type { Attestation, Certificate, QuorumSignature } from './bodies.ts'
@@ -71,8 +71,5 @@ export async function verifyAttestation (networkId: string, offender: Uint8Array
 
 /** Sort quorum signatures by signer, as the encoding requires. */
 export function sortSignatures (sigs: QuorumSignature[]): QuorumSignature[] {
-  return [...sigs].sort(([a], [b]) => {
-    for (let i = 0; i < 32; i++) { const d = (a[i] as number) - (b[i] as number); if (d !== 0) return d }
-    return 0
-  })
+  return [...sigs].sort(([a], [b]) => compareBytes(a, b))
 }

@@ -91,9 +91,6 @@ export class IdIndex {
   /** The id numbered `n` as a one-byte-per-char key. */
   keyAt (n: number): string { return String.fromCharCode.apply(null, this.idAt(n) as unknown as number[]) }
 
-  /** Bytes held. */
-  get bytesHeld (): number { return this.ids.byteLength + this.table.byteLength }
-
   private matches (n: number, id: Uint8Array): boolean {
     const base = n * ID
     for (let i = 0; i < ID; i++) if (this.ids[base + i] !== id[i]) return false

@@ -18,7 +18,7 @@
  * (a debt); the equivocator itself can never end up having spent more than it had, since none of
  * its events from the fork on count.
  */
-import { equalBytes, fromKey, toHex, toKey } from '../bytes.ts'
+import { compareBytes, equalBytes, fromKey, toHex, toKey } from '../bytes.ts'
 import { EdgeNetError } from '../errors.ts'
 import { slashAmount } from '../economy/index.ts'
 import type { EventStore, StoredEvent } from '../../ports.ts'
@@ -312,7 +312,7 @@ export class Ledger {
       author: signer.publicKey,
       seq: (rec?.main.length ?? 0) + 1,
       prev: last === undefined ? null : this.idAt(last),
-      deps: [...deps.values()].sort(compareIds),
+      deps: [...deps.values()].sort(compareBytes),
       time,
       body
     }
@@ -658,7 +658,7 @@ export class Ledger {
     let best = -1
     for (const i of this.slashGroups.get(key) ?? []) {
       if (this.isVoid(i)) continue
-      if (best === -1 || compareIds(this.index.idAt(i), this.index.idAt(best)) < 0) best = i
+      if (best === -1 || compareBytes(this.index.idAt(i), this.index.idAt(best)) < 0) best = i
     }
     const current = this.slashEffective.get(key) ?? -1
     if (best === current) return
@@ -735,7 +735,7 @@ export class Ledger {
     if (this.timeOrder === null) {
       const times = this.eventTime
       this.timeOrder = Array.from({ length: this.arena.size }, (_, i) => i)
-        .sort((a, b) => ((times[a] as number) - (times[b] as number)) || compareIds(this.index.idAt(a), this.index.idAt(b)))
+        .sort((a, b) => ((times[a] as number) - (times[b] as number)) || compareBytes(this.index.idAt(a), this.index.idAt(b)))
     }
     return this.timeOrder
   }
@@ -765,11 +765,6 @@ export async function merge (a: Ledger, b: Ledger): Promise<Ledger> {
 function isZero (f: AccountFields): boolean {
   for (const k of ACCOUNT_FIELDS) if (f[k] !== 0n) return false
   return true
-}
-
-function compareIds (a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < 32; i++) { const d = (a[i] as number) - (b[i] as number); if (d !== 0) return d }
-  return 0
 }
 
 function asEdgeNetError (err: unknown): EdgeNetError {

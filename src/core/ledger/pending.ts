@@ -16,7 +16,6 @@ export class PendingPool {
   readonly maxEvents: number
   private readonly entries = new Map<string, Entry>()
   private readonly waiting = new Map<string, Set<string>>()
-  evicted = 0
 
   constructor (maxEvents: number) {
     this.maxEvents = maxEvents
@@ -63,7 +62,6 @@ export class PendingPool {
     const first = this.entries.keys().next()
     if (first.done === true) return
     this.drop(first.value)
-    this.evicted++
   }
 
   private drop (key: string): void {

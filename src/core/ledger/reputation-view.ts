@@ -11,7 +11,7 @@
  * No account can raise its own score: self-observations are refused by the chain rules and
  * ignored by the tally, and the equivocation/voiding rules drop observations of void events.
  */
-import { toKey } from '../bytes.ts'
+import { fromKey, toKey } from '../bytes.ts'
 import { ObservationTally, ReputationScore, observerStanding } from '../reputation/index.ts'
 import type { ObservationKind, ObservationScore, ReputationTierName } from '../reputation/index.ts'
 
@@ -35,14 +35,10 @@ export interface ReputationView extends ObservationScore {
 
 function tallyOf (source: ReputationSource, subjectKey: string): ObservationTally {
   const tally = new ObservationTally(subjectKey)
-  for (const [observer, kinds] of source.observationsOf(fromKeyBytes(subjectKey))) {
+  for (const [observer, kinds] of source.observationsOf(fromKey(subjectKey))) {
     for (const [kind, n] of kinds) if (n > 0) tally.add(observer, kind, n)
   }
   return tally
-}
-
-function fromKeyBytes (key: string): Uint8Array {
-  return Uint8Array.from(key, c => c.charCodeAt(0))
 }
 
 /**

@@ -4,6 +4,7 @@
  * message and nothing is applied.
  */
 import type { CborValue } from '../codec/index.ts'
+import { compareBytes } from '../bytes.ts'
 import { LedgerError } from './errors.ts'
 import type { LedgerErrorCode } from './errors.ts'
 
@@ -98,17 +99,9 @@ export function sortedDistinctBytes (list: CborValue[], length: number, fail: ()
   let last: Uint8Array | null = null
   for (const item of list) {
     if (!(item instanceof Uint8Array) || item.length !== length) throw fail()
-    if (last !== null && compare(last, item) >= 0) throw fail()
+    if (last !== null && compareBytes(last, item) >= 0) throw fail()
     out.push(item)
     last = item
   }
   return out
-}
-
-function compare (a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] as number) - (b[i] as number)
-    if (d !== 0) return d
-  }
-  return 0
 }

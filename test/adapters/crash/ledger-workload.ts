@@ -14,7 +14,7 @@ import { findProofOfWork } from '../../../src/core/ledger/effects.ts'
 import { signEvent } from '../../../src/core/ledger/event.ts'
 import type { LedgerEvent } from '../../../src/core/ledger/event.ts'
 import type { LedgerConfig } from '../../../src/core/ledger/config.ts'
-import { fromHex, fromKey } from '../../../src/core/bytes.ts'
+import { compareBytes, fromHex, fromKey } from '../../../src/core/bytes.ts'
 import { createPrng } from './prng.ts'
 import type { WorkloadContext } from './workload.ts'
 
@@ -53,7 +53,7 @@ export async function run ({ store, seed, args, ack }: WorkloadContext): Promise
       const prev = state?.head ?? null
       const seq = (state?.seq ?? 0) + 1
       const roll = rng.int(0, 9)
-      const credits = ledger.incomingCredits(me.publicKey).slice(0, 8).map(c => c.id).sort(compare)
+      const credits = ledger.incomingCredits(me.publicKey).slice(0, 8).map(c => c.id).sort(compareBytes)
       const base = { author: me.publicKey, seq, prev, deps: credits, time }
       const balance = state?.balance ?? 1_000_000_000n
       let e: LedgerEvent
@@ -82,9 +82,4 @@ export async function run ({ store, seed, args, ack }: WorkloadContext): Promise
     ack(batch.map(e => ({ id: e.id, bytes: e.bytes })))
     await new Promise(resolve => setImmediate(resolve))
   }
-}
-
-function compare (a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) { const d = (a[i] as number) - (b[i] as number); if (d !== 0) return d }
-  return 0
 }
