@@ -15,7 +15,8 @@ export type Group = () => Promise<Figure[]>
 const here = dirname(fileURLToPath(import.meta.url))
 const groups: Record<string, () => Promise<Group>> = {
   ledger: async () => (await import('./ledger.ts')).run,
-  identity: async () => (await import('./identity-verify.ts')).run
+  identity: async () => (await import('./identity-verify.ts')).run,
+  kernels: async () => (await import('./kernels.ts')).run
 }
 
 const onlyAt = process.argv.indexOf('--only')

@@ -1,0 +1,73 @@
+/**
+ * What the submitter and worker halves of an EdgeNode share: identity, ledger, transport, clock,
+ * kernels and the task runner, plus the node's typed events. Internal to the runtime.
+ */
+import type { Identity } from '../core/identity/index.ts'
+import type { Ledger } from '../core/ledger/index.ts'
+import type { Kernel } from '../core/kernels/index.ts'
+import { kernelFor } from '../core/kernels/index.ts'
+import type { TaskType } from '../core/economy/index.ts'
+import { signTaskMessage } from '../core/tasks/index.ts'
+import type { TaskMessageBodies, TaskMessageKind } from '../core/tasks/index.ts'
+import type { Clock, Transport } from '../ports.ts'
+
+/** The topic task announcements are gossiped on; direct messages use `TASK_DIRECT_TOPIC`. */
+export const TASK_TOPIC = 'edge-net/tasks/1'
+export const TASK_DIRECT_TOPIC = 'edge-net/task-direct/1'
+
+/**
+ * Runs kernels: the worker pool (worker_threads / Web Workers) in production, or in-process.
+ * @example await runner.run('encryption', payload, { deadlineMs: 5000 })
+ */
+export interface TaskRunner {
+  run (type: TaskType, payload: Uint8Array, options?: { signal?: AbortSignal, deadlineMs?: number }): Promise<Uint8Array>
+}
+
+/** The node's typed events and what each carries. */
+export interface EdgeNodeEvents {
+  'task:submitted': { task: Uint8Array, type: TaskType }
+  'task:claimed': { task: Uint8Array, type: TaskType, submitter: Uint8Array }
+  'task:assigned': { task: Uint8Array, type: TaskType }
+  'task:completed': { task: Uint8Array, type: TaskType }
+  'task:settled': { task: Uint8Array, cost: bigint, workers: Uint8Array[], refereed: boolean, spotCheck: boolean }
+  'task:failed': { task: Uint8Array, code: string, reason: string }
+  'credit:earned': { task: Uint8Array, amount: bigint, kind: 'payment' | 'reward' | 'slash-share' }
+  'worker:slashed': { offender: Uint8Array, task: Uint8Array, amount: bigint }
+  'worker:missed': { worker: Uint8Array, task: Uint8Array }
+  'error': { error: unknown }
+}
+
+export type EdgeNodeEventName = keyof EdgeNodeEvents
+
+/** @internal */
+export class RuntimeContext {
+  readonly networkId: string
+  readonly identity: Identity
+  readonly ledger: Ledger
+  readonly transport: Transport
+  readonly clock: Clock
+  readonly kernels: Partial<Record<TaskType, Kernel>>
+  readonly runner: TaskRunner
+  readonly random: () => number
+  readonly randomBytes: (n: number) => Uint8Array
+  readonly emit: <K extends EdgeNodeEventName>(name: K, detail: EdgeNodeEvents[K]) => void
+
+  constructor (init: Omit<RuntimeContext, 'kernel' | 'send' | 'networkId'>) {
+    this.identity = init.identity
+    this.ledger = init.ledger
+    this.networkId = init.ledger.config.networkId
+    this.transport = init.transport
+    this.clock = init.clock
+    this.kernels = init.kernels
+    this.runner = init.runner
+    this.random = init.random
+    this.randomBytes = init.randomBytes
+    this.emit = init.emit
+  }
+
+  kernel (type: string): Kernel { return kernelFor(type, this.kernels) }
+
+  async send<K extends TaskMessageKind> (to: Uint8Array, kind: K, task: Uint8Array, body: TaskMessageBodies[K]): Promise<void> {
+    this.transport.send(to, TASK_DIRECT_TOPIC, await signTaskMessage(this.identity, this.networkId, kind, task, body))
+  }
+}

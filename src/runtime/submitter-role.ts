@@ -1,0 +1,371 @@
+/**
+ * The submitter half of an EdgeNode: validates and prices a task, escrows its cap, announces it,
+ * drives its TaskCoordinator (src/core/tasks/coordinator.ts) with the messages and the clock, and
+ * carries out what the coordinator decides: assignments, the reveal call, the referee run, and
+ * settlement on the ledger (payments, release, reputation observations, the certificate round that
+ * lets workers mint, and slashes of proven outliers).
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { toKey } from '../core/bytes.ts'
+import { credits, priceTask, slashAmount, TASK_PRIORITIES } from '../core/economy/index.ts'
+import type { TaskPriority, TaskType } from '../core/economy/index.ts'
+import { verifyEd25519 } from '../core/identity/index.ts'
+import { Account, attestationStatement, certificateStatement, resultStatement, sortSignatures, verifyAttestation } from '../core/ledger/index.ts'
+import type { QuorumSignature } from '../core/ledger/index.ts'
+import { AdaptiveReplication, TaskCoordinator, TaskError, createEnvelope, encodeCertificate, planPayments, sortKeys } from '../core/tasks/index.ts'
+import type { AdaptiveReplicationOptions, CoordinatorAction, Outcome, TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
+import { TASK_TOPIC } from './context.ts'
+import type { RuntimeContext } from './context.ts'
+
+/** Submitter policy. @example { redundancy: 3, spotCheckRate: 0.05 } */
+export interface SubmitterOptions {
+  /** Workers per task at full replication (default 3). */
+  readonly redundancy?: number
+  /** Probability a task is a known-answer spot-check (the submitter computes the answer first). Default 0.05. */
+  readonly spotCheckRate?: number
+  /** Longest wait for claims before drawing workers (default 50 ms). */
+  readonly claimWindowMs?: number
+  /** Default task lifetime (default 30 s). */
+  readonly timeoutMs?: number
+  /** Re-execute on disagreement (default true). */
+  readonly referee?: boolean
+  readonly replication?: AdaptiveReplicationOptions
+  /** How long the certificate and attestation rounds wait for workers (default 2 s). */
+  readonly roundMs?: number
+}
+
+/** What `submit` takes (seed 001 §7.2). @example { type: 'encryption', payload, options: { redundancy: 3, maxCredits: 1 } } */
+export interface SubmitRequest {
+  readonly type: TaskType
+  /** The kernel's payload (build it with the kernel's encode helper). */
+  readonly payload: Uint8Array
+  readonly options?: {
+    readonly priority?: TaskPriority
+    readonly redundancy?: number
+    /** Most to pay, in credits (default: the table price × redundancy). */
+    readonly maxCredits?: number
+    /** Lifetime in ms. */
+    readonly timeout?: number
+  }
+}
+
+/** What `submit` resolves to (seed 001 §7.2). */
+export interface SubmitResult {
+  readonly task: Uint8Array
+  readonly output: Uint8Array
+  /** Micro-credits paid. */
+  readonly cost: bigint
+  readonly workers: Uint8Array[]
+  /** True: the output agreed among the quorum, or with a known or re-executed answer. */
+  readonly verified: boolean
+}
+
+interface Collector { sigs: Map<string, Uint8Array>, want: number, done: () => void }
+
+interface Submitted {
+  env: TaskEnvelope
+  payload: Uint8Array
+  coordinator: TaskCoordinator
+  resolve: (r: SubmitResult) => void
+  reject: (e: Error) => void
+  endorse?: Collector
+  attest: Map<string, Collector>
+}
+
+/** @internal */
+export class SubmitterRole {
+  readonly #ctx: RuntimeContext
+  readonly #options: Required<Omit<SubmitterOptions, 'replication'>>
+  readonly #account: Account
+  readonly replication: AdaptiveReplication
+  readonly #tasks = new Map<string, Submitted>()
+  /** Settled tasks whose certificate or attestation rounds are still collecting signatures. */
+  readonly #settling = new Map<string, Submitted>()
+  readonly #weights = new Map<string, { weight: number, at: number }>()
+  timedOut = 0
+  failed = 0
+  settled = 0
+  replicasAssigned = 0
+
+  constructor (ctx: RuntimeContext, options: SubmitterOptions = {}) {
+    this.#ctx = ctx
+    this.#options = {
+      redundancy: options.redundancy ?? 3,
+      spotCheckRate: options.spotCheckRate ?? 0.05,
+      claimWindowMs: options.claimWindowMs ?? 50,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      referee: options.referee ?? true,
+      roundMs: options.roundMs ?? 2_000
+    }
+    const o = this.#options
+    if (!Number.isSafeInteger(o.redundancy) || o.redundancy < 1 || o.redundancy > 9) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'redundancy must be 1..9')
+    if (!(o.spotCheckRate >= 0 && o.spotCheckRate <= 1)) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'spotCheckRate must be in [0, 1]')
+    this.replication = new AdaptiveReplication(options.replication)
+    this.#account = new Account({ ledger: ctx.ledger, signer: ctx.identity, clock: ctx.clock })
+  }
+
+  get pending (): number { return this.#tasks.size }
+
+  async submit (request: SubmitRequest): Promise<SubmitResult> {
+    const ctx = this.#ctx
+    const kernel = ctx.kernel(request.type)
+    if (!(request.payload instanceof Uint8Array)) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'payload must be bytes')
+    const size = kernel.size(request.payload) // KernelError for bad input: nothing reserved yet
+    const o = request.options ?? {}
+    const priority = o.priority ?? 'normal'
+    if (!(TASK_PRIORITIES as readonly string[]).includes(priority)) throw new TaskError('ERR_TASK_BAD_OPTIONS', `unknown priority '${String(priority)}'`)
+    const redundancy = o.redundancy ?? this.#options.redundancy
+    const timeout = o.timeout ?? this.#options.timeoutMs
+    if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'timeout must be a positive integer of ms')
+    const tablePrice = priceTask({ type: request.type, size, priority }) * BigInt(Number.isSafeInteger(redundancy) && redundancy > 0 ? redundancy : 1)
+    let cap = tablePrice
+    if (o.maxCredits !== undefined) {
+      if (typeof o.maxCredits !== 'number' || !Number.isFinite(o.maxCredits) || o.maxCredits < 0) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'maxCredits must be a non-negative number of credits')
+      cap = credits(o.maxCredits)
+    }
+    const now = ctx.clock.now()
+    const seed = ctx.randomBytes(32)
+    const env = await createEnvelope(ctx.identity, ctx.networkId, { type: request.type, payload: request.payload, size, cap, priority, redundancy, created: now, deadline: now + timeout, seed })
+    if (!this.#account.canAfford(cap)) throw new TaskError('ERR_TASK_INSUFFICIENT_CREDITS', `the cap of ${cap} µcr exceeds what this node can spend`)
+    try {
+      await this.#account.reserve(env.id, cap)
+    } catch (err) {
+      throw new TaskError('ERR_TASK_INSUFFICIENT_CREDITS', `the escrow could not be reserved: ${(err as Error).message}`, { cause: err })
+    }
+    const known = ctx.random() < this.#options.spotCheckRate ? await kernel.run(request.payload) : undefined
+    const span = env.deadline - env.created
+    const coordinator = new TaskCoordinator(env, {
+      networkId: ctx.networkId,
+      agree: (a, b) => kernel.agree(a, b),
+      seed,
+      claimWindowMs: Math.min(this.#options.claimWindowMs, Math.floor(span * 0.2)),
+      execTimeoutMs: Math.floor(span * 0.35),
+      replicasFor: (first) => this.replication.replicas(first, env.type, redundancy, ctx.random()),
+      referee: this.#options.referee,
+      ...(known === undefined ? {} : { known })
+    })
+    const result = new Promise<SubmitResult>((resolve, reject) => {
+      this.#tasks.set(toKey(env.id), { env, payload: request.payload, coordinator, resolve, reject, attest: new Map() })
+    })
+    ctx.emit('task:submitted', { task: env.id, type: env.type })
+    ctx.transport.publish(TASK_TOPIC, env.bytes)
+    return await result
+  }
+
+  #weight (worker: Uint8Array, now: number): number {
+    const key = toKey(worker)
+    const cached = this.#weights.get(key)
+    if (cached !== undefined && now - cached.at < 1000) return cached.weight
+    const { ledger } = this.#ctx
+    const weight = ledger.account(worker).effectiveStake >= ledger.config.minStake ? ledger.reputation(worker).selectionWeight : 0
+    this.#weights.set(key, { weight, at: now })
+    return weight
+  }
+
+  tick (now: number): void {
+    for (const rec of this.#tasks.values()) this.#act(rec, rec.coordinator.tick(now))
+  }
+
+  async onMessage (msg: TaskMessage): Promise<void> {
+    const rec = this.#tasks.get(toKey(msg.task)) ?? this.#settling.get(toKey(msg.task))
+    if (rec === undefined) {
+      // A claim for a task that has ended: free the worker's slot.
+      if (msg.kind === 'claim') await this.#ctx.send(msg.from, 'cancel', msg.task, { reason: 'task ended' })
+      return
+    }
+    const now = this.#ctx.clock.now()
+    switch (msg.kind) {
+      case 'claim': {
+        const weight = this.#weight(msg.from, now)
+        if (weight > 0) this.#act(rec, rec.coordinator.onClaim(msg.from, weight, now))
+        return
+      }
+      case 'commit':
+        this.#act(rec, rec.coordinator.onCommit(msg.from, msg.body.commitment, now))
+        return
+      case 'reveal': {
+        const { result, nonce, resultSig } = msg.body
+        if (!(await verifyEd25519(msg.from, resultStatement(this.#ctx.networkId, rec.env.id, sha256(result)), resultSig))) return
+        this.#act(rec, rec.coordinator.onReveal({ worker: msg.from, result, nonce, resultSig }, this.#ctx.clock.now()))
+        return
+      }
+      case 'endorse':
+        this.#collect(rec.endorse, msg.from, msg.body.sig)
+        return
+      case 'attested':
+        this.#collect(rec.attest.get(toKey(msg.body.offender)), msg.from, msg.body.sig)
+        return
+      default:
+    }
+  }
+
+  #collect (c: Collector | undefined, from: Uint8Array, sig: Uint8Array): void {
+    if (c === undefined) return
+    c.sigs.set(toKey(from), sig)
+    if (c.sigs.size >= c.want) c.done()
+  }
+
+  #act (rec: Submitted, actions: CoordinatorAction[]): void {
+    const ctx = this.#ctx
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'assign':
+          this.replicasAssigned++
+          void ctx.send(a.worker, 'assign', rec.env.id, { seed: a.seed, workers: a.workers, payload: rec.payload }).catch(error => ctx.emit('error', { error }))
+          break
+        case 'open':
+          for (const w of a.workers) void ctx.send(w, 'open', rec.env.id, {}).catch(error => ctx.emit('error', { error }))
+          break
+        case 'reannounce':
+          ctx.transport.publish(TASK_TOPIC, rec.env.bytes)
+          break
+        case 'release':
+          for (const w of a.workers) void ctx.send(w, 'cancel', rec.env.id, { reason: 'not drawn' }).catch(error => ctx.emit('error', { error }))
+          break
+        case 'missed':
+          ctx.emit('worker:missed', { worker: a.worker, task: rec.env.id })
+          void this.#account.observe(a.worker, 'heartbeat_missed', rec.env.id).catch(error => ctx.emit('error', { error }))
+          break
+        case 'referee':
+          void ctx.kernel(rec.env.type).run(rec.payload)
+            .then(result => { this.#act(rec, rec.coordinator.onReferee(result, ctx.clock.now())) })
+            .catch(error => ctx.emit('error', { error }))
+          break
+        case 'settle':
+          this.#tasks.delete(toKey(rec.env.id))
+          void this.#settle(rec, a.outcome).catch(error => { rec.reject(error as Error); ctx.emit('error', { error }) })
+          break
+        case 'fail':
+          this.#tasks.delete(toKey(rec.env.id))
+          void this.#fail(rec, a.code, a.reason, a.outcome).catch(error => ctx.emit('error', { error }))
+          break
+      }
+    }
+  }
+
+  async #settle (rec: Submitted, outcome: Outcome): Promise<void> {
+    const ctx = this.#ctx
+    const { env } = rec
+    const plan = planPayments(env, outcome.agreeing)
+    const chargeIds = new Map<string, Uint8Array>()
+    for (const c of plan.charges) chargeIds.set(toKey(c.payee), (await this.#account.charge(env.id, c.payee, c.amount)).id)
+    if (plan.release > 0n) await this.#account.release(env.id, plan.release)
+    this.settled++
+    rec.resolve({ task: env.id, output: outcome.result as Uint8Array, cost: plan.cost, workers: outcome.agreeing, verified: true })
+    ctx.emit('task:settled', { task: env.id, cost: plan.cost, workers: outcome.agreeing, refereed: outcome.refereed, spotCheck: outcome.spotCheck })
+
+    for (const w of outcome.agreeing) this.replication.record(w, env.type, true)
+    for (const r of outcome.outliers) this.replication.record(r.worker, env.type, false)
+    for (const w of outcome.invalid) this.replication.record(w, env.type, false)
+    const paidSet = new Set(outcome.agreeing.map(toKey))
+    for (const w of [...outcome.outliers.map(r => r.worker), ...outcome.invalid, ...outcome.missed]) {
+      if (!paidSet.has(toKey(w))) void ctx.send(w, 'cancel', env.id, { reason: 'not paid' }).catch(() => {})
+    }
+    for (const w of outcome.agreeing) await this.#account.observe(w, outcome.spotCheck ? 'spot_pass' : 'task_verified', env.id)
+    for (const r of outcome.outliers) await this.#account.observe(r.worker, outcome.spotCheck ? 'spot_fail' : 'task_mismatch', env.id)
+    for (const w of outcome.invalid) await this.#account.observe(w, 'task_mismatch', env.id)
+
+    const rounds: Array<Promise<void>> = []
+    this.#settling.set(toKey(env.id), rec)
+    if (outcome.agreeing.length >= ctx.ledger.config.quorum) rounds.push(this.#certify(rec, outcome, plan.price, chargeIds))
+    if (outcome.proven) for (const r of outcome.outliers) rounds.push(this.#slash(rec, outcome, r.worker, r.result, r.resultSig))
+    try {
+      await Promise.all(rounds)
+    } finally {
+      this.#settling.delete(toKey(env.id))
+    }
+  }
+
+  #round (want: number): Collector & { wait: Promise<void> } {
+    let done!: () => void
+    const wait = new Promise<void>(resolve => { done = resolve })
+    const timer = setTimeout(done, this.#options.roundMs)
+    return { sigs: new Map(), want, done: () => { clearTimeout(timer); done() }, wait }
+  }
+
+  /** Ask the agreeing workers to endorse the certificate, then send it so each can mint. */
+  async #certify (rec: Submitted, outcome: Outcome, base: bigint, chargeIds: Map<string, Uint8Array>): Promise<void> {
+    const ctx = this.#ctx
+    const { env } = rec
+    const workers = sortKeys(outcome.agreeing)
+    const draft = { task: env.id, result: sha256(outcome.result as Uint8Array), base, hours: 0, workers, submitter: ctx.identity.publicKey }
+    const round = this.#round(workers.length)
+    rec.endorse = round
+    for (const w of workers) await ctx.send(w, 'certify', env.id, { result: draft.result, base, hours: 0n, workers })
+    await round.wait
+    const statement = certificateStatement(ctx.networkId, draft)
+    const sigs: QuorumSignature[] = [[ctx.identity.publicKey, await ctx.identity.sign(statement)]]
+    for (const w of workers) {
+      const sig = round.sigs.get(toKey(w))
+      if (sig !== undefined && await verifyEd25519(w, statement, sig)) sigs.push([w, sig])
+    }
+    if (sigs.length - 1 < ctx.ledger.config.quorum) return
+    const cert = encodeCertificate({ ...draft, sigs: sortSignatures(sigs) })
+    for (const [w] of sigs.slice(0)) {
+      const charge = chargeIds.get(toKey(w))
+      if (charge !== undefined) await ctx.send(w, 'settled', env.id, { cert, charge })
+    }
+  }
+
+  /** Gather a quorum's attestation against a proven outlier and slash it for InvalidResult. */
+  async #slash (rec: Submitted, outcome: Outcome, offender: Uint8Array, claimed: Uint8Array, claimSig: Uint8Array): Promise<void> {
+    const ctx = this.#ctx
+    const { ledger, identity, networkId } = ctx
+    const { env } = rec
+    const digest = sha256(outcome.result as Uint8Array)
+    const claim = sha256(claimed)
+    const att = { task: env.id, digest, claim }
+    const statement = attestationStatement(networkId, offender, 'InvalidResult', att)
+    const staked = (k: Uint8Array): boolean => ledger.account(k).effectiveStake >= ledger.config.minStake && ledger.chainState(k) !== undefined
+    const sigs: QuorumSignature[] = []
+    if (staked(identity.publicKey)) sigs.push([identity.publicKey, await identity.sign(statement)])
+    const helpers = outcome.agreeing.filter(staked)
+    if (sigs.length + helpers.length < ledger.config.quorum) return // too few staked witnesses: observation only
+    const round = this.#round(helpers.length)
+    rec.attest.set(toKey(offender), round)
+    for (const w of helpers) await ctx.send(w, 'attest', env.id, { offender, claim, digest })
+    await round.wait
+    for (const w of helpers) {
+      const sig = round.sigs.get(toKey(w))
+      if (sig !== undefined && await verifyEd25519(w, statement, sig)) sigs.push([w, sig])
+    }
+    const evidence = { ...att, claimSig, sigs: sortSignatures(sigs) }
+    if (!(await verifyAttestation(networkId, offender, 'InvalidResult', evidence, ledger.config.quorum))) return
+    const offenderState = ledger.chainState(offender)
+    if (offenderState?.head === undefined || offenderState.head === null) return
+    const amount = slashAmount(offenderState.staked, 'InvalidResult')
+    if (amount === 0n) return
+    // The cap is read at the offender's head; each attester shows its stake by its own head.
+    const deps = [offenderState.head]
+    for (const [signer] of sigs) {
+      const head = ledger.chainState(signer)?.head
+      if (head !== undefined && head !== null) deps.push(head)
+    }
+    await ledger.append(identity, 'slash', { offender, reason: 'InvalidResult', amount, evidence, beneficiaries: sortKeys(outcome.agreeing) }, { deps, time: ctx.clock.now() })
+    ctx.emit('worker:slashed', { offender, task: env.id, amount })
+  }
+
+  async #fail (rec: Submitted, code: 'ERR_TASK_EXPIRED' | 'ERR_TASK_NOT_VERIFIED', reason: string, outcome: Outcome): Promise<void> {
+    const ctx = this.#ctx
+    const { env } = rec
+    if (code === 'ERR_TASK_EXPIRED') this.timedOut++
+    this.failed++
+    // Nothing was verified: the whole escrow goes back.
+    await this.#account.release(env.id, env.cap)
+    for (const w of outcome.invalid) { this.replication.record(w, env.type, false); await this.#account.observe(w, 'task_mismatch', env.id) }
+    for (const w of rec.coordinator.assigned) void ctx.send(w, 'cancel', env.id, { reason: code }).catch(() => {})
+    ctx.emit('task:failed', { task: env.id, code, reason })
+    rec.reject(new TaskError(code, reason))
+  }
+
+  /** Reject every open task (the node is stopping); their escrows are released. */
+  async stop (): Promise<void> {
+    for (const rec of [...this.#tasks.values()]) {
+      this.#tasks.delete(toKey(rec.env.id))
+      if (rec.coordinator.phase !== 'done') {
+        await this.#account.release(rec.env.id, rec.env.cap).catch(() => {})
+        rec.reject(new TaskError('ERR_TASK_STOPPED', 'the node stopped before the task settled'))
+      }
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The worker half of an EdgeNode: claims announced tasks it may run, executes what it is assigned,
+ * commits, reveals when the submitter opens the reveal phase, endorses the settlement certificate,
+ * attests against proven outliers, and mints its reward once paid.
+ *
+ * A worker claims only while it is not paused, has the minimum stake, accepts the task's type and
+ * is under its concurrency limit (claims outstanding count toward the limit until assigned or
+ * `claimTtlMs` passes): that limit is its rate limit.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { equalBytes, toKey } from '../core/bytes.ts'
+import type { TaskType } from '../core/economy/index.ts'
+import { applyMultiplier } from '../core/economy/index.ts'
+import { attestationStatement, certificateStatement, resultStatement, verifyCertificate } from '../core/ledger/index.ts'
+import { commitment, decodeCertificate, payloadMatches, phases, readEnvelope, seedMatches, verifyEnvelope } from '../core/tasks/index.ts'
+import type { TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
+import type { RuntimeContext } from './context.ts'
+
+/**
+ * How a worker behaves. Honest by default; the other behaviours exist for simulations and tests of
+ * the verification system (they are what an attacker could run, not features).
+ */
+export interface WorkerBehaviour {
+  /** Return the result to commit, or null to stay silent. `honest` computes the true result. */
+  result?: (env: TaskEnvelope, payload: Uint8Array, honest: () => Promise<Uint8Array>) => Promise<Uint8Array | null>
+  /** A copier: commits without computing, then reveals another worker's result if it can see one. */
+  copy?: (task: Uint8Array) => Uint8Array | undefined
+}
+
+/** Worker options. @example { types: ['encryption'], maxConcurrent: 2 } */
+export interface WorkerOptions {
+  /** Run tasks for others (default true). */
+  readonly enabled?: boolean
+  /** Task types this worker accepts (default: every type it has a kernel for). */
+  readonly types?: readonly TaskType[]
+  /** Tasks claimed or running at once (default 2). */
+  readonly maxConcurrent?: number
+  /** How long an unanswered claim counts toward the limit (default 3 s; the submitter releases claims it does not draw at once). */
+  readonly claimTtlMs?: number
+  readonly behaviour?: WorkerBehaviour
+}
+
+/** Most announced-but-unclaimed tasks a worker remembers. */
+const BACKLOG_LIMIT = 256
+/** How long an announcement stays worth claiming from the backlog (ms). */
+const BACKLOG_FRESH_MS = 250
+/** The least claim rate a worker backs off to. */
+const MIN_CLAIM_RATE = 0.05
+
+interface Job {
+  env: TaskEnvelope
+  state: 'claimed' | 'running' | 'committed' | 'revealed'
+  claimedAt: number
+  result?: Uint8Array
+  nonce?: Uint8Array
+}
+
+/** @internal */
+export class WorkerRole {
+  readonly #ctx: RuntimeContext
+  readonly #options: Required<Omit<WorkerOptions, 'types' | 'behaviour'>> & { types: readonly TaskType[] | undefined, behaviour: WorkerBehaviour | undefined }
+  readonly #jobs = new Map<string, Job>()
+  /** Announced tasks this worker could not claim yet (it was busy), oldest first, bounded. */
+  readonly #backlog = new Map<string, { env: TaskEnvelope, seenAt: number }>()
+  paused = false
+  /**
+   * Chance of claiming an announced task. Every free worker claiming every task floods submitters
+   * with claims they must refuse, so each worker backs off on refusals and speeds up on
+   * assignments (additive increase, multiplicative decrease, as TCP does with its window); a task
+   * that still lacks workers is announced again.
+   */
+  claimRate = 1
+  tasksCompleted = 0
+  invalid = 0
+
+  constructor (ctx: RuntimeContext, options: WorkerOptions = {}) {
+    this.#ctx = ctx
+    this.#options = { enabled: options.enabled ?? true, maxConcurrent: options.maxConcurrent ?? 2, claimTtlMs: options.claimTtlMs ?? 3000, types: options.types, behaviour: options.behaviour }
+    if (!Number.isSafeInteger(this.#options.maxConcurrent) || this.#options.maxConcurrent < 1) throw new RangeError('maxConcurrent must be a positive integer')
+  }
+
+  /** Tasks claimed or running (committed ones wait for the submitter and use no CPU). */
+  get busy (): number {
+    let n = 0
+    for (const job of this.#jobs.values()) if (job.state === 'claimed' || job.state === 'running') n++
+    return n
+  }
+
+  #accepts (type: TaskType): boolean {
+    if (this.#options.types !== undefined && !this.#options.types.includes(type)) return false
+    return Object.hasOwn(this.#ctx.kernels, type)
+  }
+
+  #staked (): boolean {
+    const { ledger, identity } = this.#ctx
+    return ledger.account(identity.publicKey).effectiveStake >= ledger.config.minStake
+  }
+
+  /** Drop stale claims and finished jobs; claim from the backlog when there is room. */
+  tick (now: number): void {
+    for (const [key, job] of this.#jobs) {
+      if (job.state === 'claimed' && now >= job.claimedAt + this.#options.claimTtlMs) this.#jobs.delete(key)
+      else if (now >= job.env.deadline + 60_000) this.#jobs.delete(key)
+    }
+    // Oldest first (first come, first served). An announcement older than BACKLOG_FRESH_MS is most
+    // likely staffed already; the submitter announces again if it still needs workers.
+    for (const [key, { env, seenAt }] of this.#backlog) {
+      if (now - seenAt > BACKLOG_FRESH_MS) { this.#backlog.delete(key); continue }
+      if (this.busy >= this.#options.maxConcurrent || this.paused) break
+      this.#backlog.delete(key)
+      void this.#claim(env, now).catch(error => this.#ctx.emit('error', { error }))
+    }
+  }
+
+  /** A gossiped envelope. Filed unverified when busy; the signature is checked before claiming. */
+  async onAnnounce (bytes: Uint8Array): Promise<void> {
+    if (!this.#options.enabled || this.paused) return
+    const env = readEnvelope(this.#ctx.networkId, bytes)
+    if (equalBytes(env.submitter, this.#ctx.identity.publicKey) || !this.#accepts(env.type)) return
+    const now = this.#ctx.clock.now()
+    if (this.#ctx.random() >= this.claimRate) return
+    if (this.busy >= this.#options.maxConcurrent) {
+      this.#backlog.delete(toKey(env.id)) // a re-announcement moves to the back, fresh
+      this.#backlog.set(toKey(env.id), { env, seenAt: now })
+      if (this.#backlog.size > BACKLOG_LIMIT) this.#backlog.delete(this.#backlog.keys().next().value as string)
+      return
+    }
+    await this.#claim(env, now)
+  }
+
+  async #claim (env: TaskEnvelope, now: number): Promise<void> {
+    const key = toKey(env.id)
+    // Claim only while a run still fits: the submitter draws within the first part of the commit phase.
+    if (this.#jobs.has(key) || now + (phases(env).commitBy - env.created) * 0.35 > phases(env).commitBy || !this.#staked()) return
+    this.#jobs.set(key, { env, state: 'claimed', claimedAt: now })
+    if (!(await verifyEnvelope(this.#ctx.networkId, env))) { this.#jobs.delete(key); return }
+    await this.#ctx.send(env.submitter, 'claim', env.id, {})
+    this.#ctx.emit('task:claimed', { task: env.id, type: env.type, submitter: env.submitter })
+  }
+
+  async onAssign (msg: TaskMessage<'assign'>): Promise<void> {
+    const job = this.#jobs.get(toKey(msg.task))
+    if (job === undefined || job.state !== 'claimed' || !equalBytes(msg.from, job.env.submitter)) return
+    const { env } = job
+    const me = this.#ctx.identity.publicKey
+    // The submitter must draw from the randomness it committed to, name us, and send the payload it signed for.
+    if (!seedMatches(env.seedCommit, msg.body.seed) || !msg.body.workers.some(w => equalBytes(w, me)) || !payloadMatches(env, msg.body.payload)) {
+      this.#jobs.delete(toKey(msg.task))
+      return
+    }
+    job.state = 'running'
+    this.claimRate = Math.min(1, this.claimRate + 0.1)
+    this.#ctx.emit('task:assigned', { task: env.id, type: env.type })
+    const payload = msg.body.payload
+    const behaviour = this.#options.behaviour
+    let result: Uint8Array | null
+    try {
+      if (behaviour?.copy !== undefined) {
+        result = this.#ctx.randomBytes(32) // commits to noise; hopes to reveal a copy later
+      } else {
+        const honest = async (): Promise<Uint8Array> => await this.#ctx.runner.run(env.type, payload, { deadlineMs: Math.max(1, phases(env).commitBy - this.#ctx.clock.now()) })
+        result = behaviour?.result !== undefined ? await behaviour.result(env, payload, honest) : await honest()
+      }
+    } catch (error) {
+      this.#jobs.delete(toKey(env.id))
+      this.#ctx.emit('error', { error })
+      return
+    }
+    if (result === null || !this.#jobs.has(toKey(env.id))) return
+    const nonce = this.#ctx.randomBytes(32)
+    job.result = result
+    job.nonce = nonce
+    job.state = 'committed'
+    await this.#ctx.send(env.submitter, 'commit', env.id, { commitment: commitment(this.#ctx.networkId, env.id, me, result, nonce) })
+    this.tasksCompleted++
+    this.#ctx.emit('task:completed', { task: env.id, type: env.type })
+  }
+
+  async onOpen (msg: TaskMessage<'open'>): Promise<void> {
+    const job = this.#jobs.get(toKey(msg.task))
+    if (job === undefined || job.state !== 'committed' || !equalBytes(msg.from, job.env.submitter)) return
+    job.state = 'revealed'
+    const copied = this.#options.behaviour?.copy?.(job.env.id)
+    const result = copied ?? (job.result as Uint8Array)
+    if (copied !== undefined) job.result = copied
+    const resultSig = await this.#ctx.identity.sign(resultStatement(this.#ctx.networkId, job.env.id, sha256(result)))
+    await this.#ctx.send(job.env.submitter, 'reveal', job.env.id, { result, nonce: job.nonce as Uint8Array, resultSig })
+  }
+
+  async onCertify (msg: TaskMessage<'certify'>): Promise<void> {
+    const job = this.#jobs.get(toKey(msg.task))
+    const me = this.#ctx.identity.publicKey
+    if (job === undefined || job.state !== 'revealed' || !equalBytes(msg.from, job.env.submitter)) return
+    if (!msg.body.workers.some(w => equalBytes(w, me))) return
+    const { result, base, hours, workers } = msg.body
+    const sig = await this.#ctx.identity.sign(certificateStatement(this.#ctx.networkId, { task: job.env.id, result, base, hours: Number(hours), workers, submitter: job.env.submitter }))
+    await this.#ctx.send(job.env.submitter, 'endorse', job.env.id, { sig })
+  }
+
+  async onAttest (msg: TaskMessage<'attest'>): Promise<void> {
+    const job = this.#jobs.get(toKey(msg.task))
+    if (job?.result === undefined || !equalBytes(msg.from, job.env.submitter)) return
+    const { offender, claim, digest } = msg.body
+    // Attest only to what this worker knows: its own result is `digest`, and the offender's differs.
+    if (!equalBytes(sha256(job.result), digest) || equalBytes(claim, digest)) return
+    const sig = await this.#ctx.identity.sign(attestationStatement(this.#ctx.networkId, offender, 'InvalidResult', { task: job.env.id, digest, claim }))
+    await this.#ctx.send(job.env.submitter, 'attested', job.env.id, { offender, sig })
+  }
+
+  async onSettled (msg: TaskMessage<'settled'>): Promise<void> {
+    const key = toKey(msg.task)
+    const job = this.#jobs.get(key)
+    if (job === undefined || !equalBytes(msg.from, job.env.submitter)) return
+    this.#jobs.delete(key)
+    const { ledger, identity, networkId } = this.#ctx
+    const cert = decodeCertificate(msg.body.cert)
+    if (!equalBytes(cert.task, job.env.id) || !(await verifyCertificate(networkId, cert, ledger.config.quorum))) return
+    const charge = ledger.event(msg.body.charge)
+    if (charge === undefined) return
+    const paid = charge.type === 'escrow' ? (charge.body as { amount: bigint }).amount : 0n
+    this.#ctx.emit('credit:earned', { task: job.env.id, amount: paid, kind: 'payment' })
+    if (ledger.account(identity.publicKey).staked < ledger.config.minStake) return
+    await ledger.append(identity, 'reward', { cert }, { deps: [msg.body.charge], time: this.#ctx.clock.now() })
+    this.#ctx.emit('credit:earned', { task: job.env.id, amount: applyMultiplier(cert.base, cert.hours), kind: 'reward' })
+  }
+
+  onCancel (msg: TaskMessage<'cancel'>): void {
+    const job = this.#jobs.get(toKey(msg.task))
+    if (job === undefined || !equalBytes(msg.from, job.env.submitter)) return
+    if (job.state === 'claimed') this.claimRate = Math.max(MIN_CLAIM_RATE, this.claimRate * 0.8)
+    this.#jobs.delete(toKey(msg.task))
+  }
+}
