@@ -16,7 +16,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const groups: Record<string, () => Promise<Group>> = {
   ledger: async () => (await import('./ledger.ts')).run,
   identity: async () => (await import('./identity-verify.ts')).run,
-  kernels: async () => (await import('./kernels.ts')).run
+  kernels: async () => (await import('./kernels.ts')).run,
+  tasks: async () => (await import('./tasks.ts')).run
 }
 
 const onlyAt = process.argv.indexOf('--only')

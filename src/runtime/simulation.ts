@@ -55,7 +55,11 @@ export interface SimulationOptions {
   readonly timeoutMs?: number
   /** Referee disagreements (default true). */
   readonly referee?: boolean
-  /** Tasks each worker runs before the measured window (long-standing workers). Default 0. */
+  /**
+   * Long-standing workers: before the measured window, tasks are run until every honest worker has
+   * been assigned at least this many (or a cap of 10 × warmupTasks × workers tasks is reached);
+   * those tasks finish before the window starts and are not counted in the report. Default 0.
+   */
   readonly warmupTasks?: number
 }
 
@@ -66,11 +70,16 @@ export interface SimulationReport {
   liars: number
   copiers: number
   crashed: number
+  /** Tasks of the measured window (warm-up tasks excluded). */
   tasks: { submitted: number, verified: number, failed: number }
+  /** Tasks run to warm the workers up (0 without `warmupTasks`). */
+  warmupTasksRun: number
   /** Verified tasks whose output differs from the true answer, over verified tasks. */
   wrongAcceptRate: number
   /** Replicas assigned per submitted task. */
   replicasPerTask: number
+  /** Replicas liars were assigned in the measured window (0: liars were out of work by then). */
+  liarReplicas: number
   /** Fraction of liars that worked at least one task and were slashed within their first 100. */
   liarsSlashedWithin100: number
   honestSlashed: number
@@ -218,9 +227,6 @@ export async function simulate (options: SimulationOptions = {}): Promise<Simula
   let finished = 0
   // Keep the network about as busy as its workers can serve (2 slots each, `redundancy` replicas a task).
   const perSubmitter = options.inflight ?? Math.max(1, Math.floor(nWorkers * 2 / (submitterPolicy.redundancy * nSubmitters)))
-  const warmup = options.warmupTasks ?? 0
-  let replicasAtWarmupEnd = 0
-  let warmupDone = warmup === 0
   const runOne = async (node: EdgeNode): Promise<void> => {
     const payload = encodeEncryptionPayload({ op: 'encrypt', key, iv: bytes(12), data: bytes(64) })
     const truth = await (KERNELS.encryption as NonNullable<typeof KERNELS.encryption>).run(payload)
@@ -237,25 +243,40 @@ export async function simulate (options: SimulationOptions = {}): Promise<Simula
     finished++
     for (const [w, at] of crashAfter) if (finished >= at) { crashAfter.delete(w); void w.stop() }
   }
-  const total = nTasks + warmup
-  let issued = 0
-  await Promise.all(submitters.map(async (s) => {
-    const lanes = Array.from({ length: perSubmitter }, async () => {
-      while (issued < total) {
-        issued++
-        await runOne(s)
-        if (!warmupDone && finished >= warmup) {
-          warmupDone = true
-          replicasAtWarmupEnd = submitters.reduce((n, x) => n + x.submitterCounters.replicasAssigned, 0)
-          submitted = 0; verified = 0; failed = 0; wrong = 0
+  // Warm-up: `warmupTasks` counts tasks each honest worker runs (the per-worker history adaptive
+  // replication keys on), not tasks network-wide. The phase drains before the measured window
+  // opens, so no warm-up task is counted in it and no window task's replicas are missed.
+  const warmup = options.warmupTasks ?? 0
+  check(Number.isSafeInteger(warmup) && warmup >= 0, 'warmupTasks must be a non-negative integer')
+  const honestKeys = [...role].filter(([, r]) => r === 'honest').map(([k]) => k)
+  const warmedUp = (): boolean => honestKeys.every(k => (tasksOf.get(k) ?? 0) >= warmup)
+  const warmupCap = warmup * nWorkers * 10
+  const phase = async (more: (issued: number) => boolean): Promise<number> => {
+    let issued = 0
+    await Promise.all(submitters.map(async (s) => {
+      const lanes = Array.from({ length: perSubmitter }, async () => {
+        while (more(issued)) {
+          issued++
+          await runOne(s)
         }
-      }
-    })
-    await Promise.all(lanes)
-  }))
+      })
+      await Promise.all(lanes)
+    }))
+    return issued
+  }
+  let warmupTasksRun = 0
+  if (warmup > 0) {
+    warmupTasksRun = await phase(issued => issued < warmupCap && !warmedUp())
+    submitted = 0; verified = 0; failed = 0; wrong = 0; finished = 0
+  }
+  const replicasAtWarmupEnd = submitters.reduce((n, x) => n + x.submitterCounters.replicasAssigned, 0)
+  const liarTasks = (): number => [...role].filter(([, r]) => r === 'liar').reduce((n, [k]) => n + (tasksOf.get(k) ?? 0), 0)
+  const liarTasksAtWarmupEnd = liarTasks()
+  await phase(issued => issued < nTasks)
   // Let certificate and attestation rounds finish.
   await new Promise(resolve => setTimeout(resolve, 700))
   const replicas = submitters.reduce((n, x) => n + x.submitterCounters.replicasAssigned, 0) - replicasAtWarmupEnd
+  const liarReplicas = liarTasks() - liarTasksAtWarmupEnd
 
   // Escrow: whatever any submitter still holds in escrow was lost (every task has ended).
   let escrowLost = 0n
@@ -285,8 +306,10 @@ export async function simulate (options: SimulationOptions = {}): Promise<Simula
     copiers: nCopiers,
     crashed: nCrash,
     tasks: { submitted, verified, failed },
+    warmupTasksRun,
     wrongAcceptRate: verified === 0 ? 0 : wrong / verified,
     replicasPerTask: submitted === 0 ? 0 : replicas / submitted,
+    liarReplicas,
     liarsSlashedWithin100: workedLiars.length === 0 ? 1 : caught.length / workedLiars.length,
     honestSlashed,
     copiersPaid,

@@ -123,6 +123,9 @@ export class SubmitterRole {
       if (typeof o.maxCredits !== 'number' || !Number.isFinite(o.maxCredits) || o.maxCredits < 0) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'maxCredits must be a non-negative number of credits')
       cap = credits(o.maxCredits)
     }
+    // A spot-check: the submitter computes the answer first (in its runner; before anything is
+    // reserved, so a payload the kernel refuses costs nothing), and the task looks like any other.
+    const known = ctx.random() < this.#options.spotCheckRate ? await ctx.runner.run(request.type, request.payload, { deadlineMs: timeout }) : undefined
     const now = ctx.clock.now()
     const seed = ctx.randomBytes(32)
     const env = await createEnvelope(ctx.identity, ctx.networkId, { type: request.type, payload: request.payload, size, cap, priority, redundancy, created: now, deadline: now + timeout, seed })
@@ -132,7 +135,6 @@ export class SubmitterRole {
     } catch (err) {
       throw new TaskError('ERR_TASK_INSUFFICIENT_CREDITS', `the escrow could not be reserved: ${(err as Error).message}`, { cause: err })
     }
-    const known = ctx.random() < this.#options.spotCheckRate ? await kernel.run(request.payload) : undefined
     const span = env.deadline - env.created
     const coordinator = new TaskCoordinator(env, {
       networkId: ctx.networkId,
@@ -227,7 +229,7 @@ export class SubmitterRole {
           void this.#account.observe(a.worker, 'heartbeat_missed', rec.env.id).catch(error => ctx.emit('error', { error }))
           break
         case 'referee':
-          void ctx.kernel(rec.env.type).run(rec.payload)
+          void ctx.runner.run(rec.env.type, rec.payload, { deadlineMs: Math.max(1, rec.env.deadline - ctx.clock.now()) })
             .then(result => { this.#act(rec, rec.coordinator.onReferee(result, ctx.clock.now())) })
             .catch(error => ctx.emit('error', { error }))
           break

@@ -20,10 +20,11 @@
  * Comparator: exact bytes. The arithmetic is IEEE-754 basic operations in a fixed order
  * (quantize.ts), which every JavaScript engine evaluates identically.
  */
-import { CodecError, decodeCanonical, encodeCanonical } from '../codec/index.ts'
+import { encodeCanonical } from '../codec/index.ts'
 import type { CborValue } from '../codec/index.ts'
 import { KernelError } from './errors.ts'
-import { bytesToFloats, floatsToBytes } from './floats.ts'
+import { PayloadFields } from './fields.ts'
+import { floatsToBytes } from './floats.ts'
 import type { Kernel, KernelRunOptions } from './types.ts'
 import {
   checkDequantize, checkMagnitude, checkShape, dequantize, quantize,
@@ -78,23 +79,13 @@ export function encodeDequantizePayload (input: DequantizeInput): Uint8Array {
  * const { codes, scales, error } = decodeQuantizeOutput(await compressionKernel.run(payload))
  */
 export function decodeQuantizeOutput (bytes: Uint8Array): QuantizedVectors {
-  const m = decodeMap(bytes, MAX_WIRE_BYTES, 'output')
-  fields(m, ['bits', 'codes', 'count', 'dim', 'error', 'perVector', 'scales', 'zeroPoints'], [])
-  const error = m.error
-  if (error === null || typeof error !== 'object' || Array.isArray(error) || error instanceof Uint8Array) throw bad('error must be a map')
-  fields(error, ['maxAbs', 'mse'], [])
-  const mse = bytesToFloats(bytesField(error, 'mse'), 'error.mse')
-  const maxAbs = bytesToFloats(bytesField(error, 'maxAbs'), 'error.maxAbs')
-  if (mse.length !== 1 || maxAbs.length !== 1) throw bad('error.mse and error.maxAbs are one float32 each')
-  const q: DequantizeInput = {
-    bits: intField(m, 'bits') as QuantizeBits,
-    dim: intField(m, 'dim'),
-    perVector: boolField(m, 'perVector'),
-    codes: bytesField(m, 'codes'),
-    scales: bytesToFloats(bytesField(m, 'scales'), 'scales'),
-    zeroPoints: bytesToFloats(bytesField(m, 'zeroPoints'), 'zeroPoints')
-  }
-  const count = intField(m, 'count')
+  const f = decode(bytes, 'output').only(['bits', 'codes', 'count', 'dim', 'error', 'perVector', 'scales', 'zeroPoints'])
+  const e = f.map('error').only(['maxAbs', 'mse'])
+  const mse = e.floats('mse')
+  const maxAbs = e.floats('maxAbs')
+  if (mse.length !== 1 || maxAbs.length !== 1) throw e.error('error.mse and error.maxAbs are one float32 each')
+  const q = readDequantizeInput(f)
+  const count = f.int('count')
   if (checkDequantize(q) !== count) throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', `count ${count} does not fit the codes`)
   return { ...q, count, error: { mse: mse[0] as number, maxAbs: maxAbs[0] as number } }
 }
@@ -106,27 +97,43 @@ export function decodeQuantizeOutput (bytes: Uint8Array): QuantizedVectors {
  * const { vectors } = decodeDequantizeOutput(await compressionKernel.run(payload))
  */
 export function decodeDequantizeOutput (bytes: Uint8Array): DequantizedVectors {
-  const m = decodeMap(bytes, MAX_WIRE_BYTES, 'output')
-  fields(m, ['count', 'dim', 'vectors'], [])
-  const count = intField(m, 'count')
-  const dim = intField(m, 'dim')
-  const vectors = bytesToFloats(bytesField(m, 'vectors'), 'vectors')
+  const f = decode(bytes, 'output').only(['count', 'dim', 'vectors'])
+  const count = f.int('count')
+  const dim = f.int('dim')
+  const vectors = f.floats('vectors')
   if (vectors.length !== count * dim) throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', `vectors: ${vectors.length} values is not ${count} × ${dim}`)
   return { count, dim, vectors }
 }
 
 type Parsed = { op: 'quantize', input: QuantizeInput } | { op: 'dequantize', input: DequantizeInput }
 
+function decode (bytes: Uint8Array, what: 'payload' | 'output'): PayloadFields {
+  return PayloadFields.decode(bytes, { maxBytes: MAX_WIRE_BYTES, what: `compression ${what}` })
+}
+
+/** The fields a dequantize payload shares with a quantize output, read in this order. */
+function readDequantizeInput (f: PayloadFields): DequantizeInput {
+  return {
+    bits: f.int('bits') as QuantizeBits,
+    dim: f.int('dim'),
+    perVector: f.bool('perVector'),
+    codes: f.bytes('codes'),
+    scales: f.floats('scales'),
+    zeroPoints: f.floats('zeroPoints')
+  }
+}
+
 function parsePayload (payload: Uint8Array): Parsed {
-  const m = decodeMap(payload, MAX_WIRE_BYTES, 'payload')
-  if (m.op === 'quantize') {
-    fields(m, ['bits', 'dim', 'op', 'vectors'], ['perVector'])
-    const bits = intField(m, 'bits')
-    const dim = intField(m, 'dim')
+  const f = decode(payload, 'payload')
+  const op = f.choice('op', ['quantize', 'dequantize'])
+  if (op === 'quantize') {
+    f.only(['bits', 'dim', 'op', 'vectors'], ['perVector'])
+    const bits = f.int('bits')
+    const dim = f.int('dim')
     checkShape(bits, dim)
-    const raw = bytesField(m, 'vectors')
+    const raw = f.bytes('vectors')
     if (raw.length > MAX_COMPRESSION_BYTES) throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `vectors: ${raw.length} bytes, more than ${MAX_COMPRESSION_BYTES}`)
-    const vectors = bytesToFloats(raw, 'vectors')
+    const vectors = f.floats('vectors')
     if (vectors.length === 0 || vectors.length % dim !== 0) {
       throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', `vectors: ${vectors.length} values is not a positive multiple of dim ${dim}`)
     }
@@ -134,25 +141,12 @@ function parsePayload (payload: Uint8Array): Parsed {
       const a = Math.abs(vectors[i] as number)
       if (a > MAX_COMPRESSION_MAGNITUDE) checkMagnitude(a, Math.floor(i / dim))
     }
-    const perVector = m.perVector === undefined ? true : boolField(m, 'perVector')
+    const perVector = f.has('perVector') ? f.bool('perVector') : true
     return { op: 'quantize', input: { bits: bits as QuantizeBits, dim, vectors, perVector } }
   }
-  if (m.op === 'dequantize') {
-    fields(m, ['bits', 'codes', 'dim', 'op', 'perVector', 'scales', 'zeroPoints'], [])
-    const bits = intField(m, 'bits')
-    const dim = intField(m, 'dim')
-    checkShape(bits, dim)
-    const input: DequantizeInput = {
-      bits: bits as QuantizeBits,
-      dim,
-      perVector: boolField(m, 'perVector'),
-      codes: bytesField(m, 'codes'),
-      scales: bytesToFloats(bytesField(m, 'scales'), 'scales'),
-      zeroPoints: bytesToFloats(bytesField(m, 'zeroPoints'), 'zeroPoints')
-    }
-    return { op: 'dequantize', input }
-  }
-  throw bad("op must be 'quantize' or 'dequantize'")
+  f.only(['bits', 'codes', 'dim', 'op', 'perVector', 'scales', 'zeroPoints'])
+  checkShape(f.int('bits'), f.int('dim'))
+  return { op: 'dequantize', input: readDequantizeInput(f) }
 }
 
 /**
@@ -207,46 +201,4 @@ export const compressionKernel: Kernel = {
       }
     }
   }
-}
-
-function bad (message: string): KernelError {
-  return new KernelError('ERR_KERNEL_BAD_PAYLOAD', `compression: ${message}`)
-}
-
-function decodeMap (bytes: Uint8Array, maxBytes: number, what: string): Record<string, CborValue> {
-  let value: CborValue
-  try {
-    value = decodeCanonical(bytes, maxBytes)
-  } catch (err) {
-    if (err instanceof CodecError && err.code === 'ERR_CODEC_OVERSIZED') {
-      throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `compression ${what} is ${bytes.length} bytes, more than ${maxBytes}`, { cause: err })
-    }
-    throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `compression ${what} is not canonical CBOR: ${(err as Error).message}`, { cause: err })
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw bad(`${what} must be a map`)
-  return value
-}
-
-/** Refuse missing required fields and unknown ones. */
-function fields (m: Record<string, CborValue>, required: readonly string[], optional: readonly string[]): void {
-  for (const k of required) if (!Object.hasOwn(m, k)) throw bad(`missing field '${k}'`)
-  for (const k of Object.keys(m)) if (!required.includes(k) && !optional.includes(k)) throw bad(`unknown field '${k}'`)
-}
-
-function intField (m: Record<string, CborValue>, k: string): number {
-  const v = m[k]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw bad(`${k} must be an integer`)
-  return v
-}
-
-function boolField (m: Record<string, CborValue>, k: string): boolean {
-  const v = m[k]
-  if (typeof v !== 'boolean') throw bad(`${k} must be a boolean`)
-  return v
-}
-
-function bytesField (m: Record<string, CborValue>, k: string): Uint8Array {
-  const v = m[k]
-  if (!(v instanceof Uint8Array)) throw bad(`${k} must be a byte string`)
-  return v
 }

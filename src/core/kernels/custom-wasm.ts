@@ -44,10 +44,11 @@
  * pool (src/adapters/workers), which runs kernels in worker threads and terminates one that passes
  * its deadline (`ERR_WASM_TIMEOUT`).
  */
-import { decodeCanonical, encodeCanonical } from '../codec/index.ts'
+import { encodeCanonical } from '../codec/index.ts'
 import { equalBytes } from '../bytes.ts'
 import { TASK_PRICES } from '../economy/prices.ts'
 import { KernelError } from './errors.ts'
+import { PayloadFields } from './fields.ts'
 import type { Kernel, KernelRunOptions } from './types.ts'
 import { DEFAULT_MEMORY_PAGES, FUEL_EXPORT, MAX_MEMORY_PAGES, MAX_MODULE_BYTES, START_EXPORT, prepareModule } from './wasm-module.ts'
 import type { PreparedModule } from './wasm-module.ts'
@@ -138,18 +139,12 @@ export function encodeCustomWasmPayload (payload: CustomWasmPayload): Uint8Array
  * @example decodeCustomWasmPayload(encodeCustomWasmPayload({ module, input, fuel: 10 })).fuel // 10
  */
 export function decodeCustomWasmPayload (bytes: Uint8Array): Required<CustomWasmPayload> {
-  if (!(bytes instanceof Uint8Array)) throw bad('payload must be a Uint8Array')
-  if (bytes.length > MAX_PAYLOAD_BYTES) throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `payload is ${bytes.length} bytes, more than ${MAX_PAYLOAD_BYTES}`)
-  let value: unknown
-  try { value = decodeCanonical(bytes, MAX_PAYLOAD_BYTES) } catch (err) { throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `payload is not canonical CBOR: ${(err as Error).message}`, { cause: err }) }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw bad('payload must be a map')
-  const map = value as Record<string, unknown>
-  for (const key of Object.keys(map)) {
-    if (!['module', 'input', 'fuel', 'maxMemoryPages', 'maxOutputBytes'].includes(key)) throw bad(`unknown payload field ${JSON.stringify(key)}`)
-  }
-  const p: CustomWasmPayload = { module: map.module as Uint8Array, input: map.input as Uint8Array, fuel: map.fuel as number }
-  if (map.maxMemoryPages !== undefined) p.maxMemoryPages = map.maxMemoryPages as number
-  if (map.maxOutputBytes !== undefined) p.maxOutputBytes = map.maxOutputBytes as number
+  const f = PayloadFields.decode(bytes, { maxBytes: MAX_PAYLOAD_BYTES, what: 'custom_wasm payload' })
+  f.only([], ['module', 'input', 'fuel', 'maxMemoryPages', 'maxOutputBytes'])
+  // checkPayload checks the values' types: it also guards what a client hands to the encoder.
+  const p: CustomWasmPayload = { module: f.value('module') as Uint8Array, input: f.value('input') as Uint8Array, fuel: f.value('fuel') as number }
+  if (f.has('maxMemoryPages')) p.maxMemoryPages = f.value('maxMemoryPages') as number
+  if (f.has('maxOutputBytes')) p.maxOutputBytes = f.value('maxOutputBytes') as number
   return checkPayload(p)
 }
 
@@ -164,14 +159,13 @@ export function encodeCustomWasmOutput (out: CustomWasmOutput): Uint8Array {
  * @example decodeCustomWasmOutput(await customWasmKernel.run(payload)).fuelUsed
  */
 export function decodeCustomWasmOutput (bytes: Uint8Array): CustomWasmOutput {
-  let value: unknown
-  try { value = decodeCanonical(bytes, MAX_WASM_OUTPUT_BYTES + 64) } catch (err) { throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `output is not canonical CBOR: ${(err as Error).message}`, { cause: err }) }
-  const map = value as Record<string, unknown> | null
-  if (map === null || typeof map !== 'object' || Array.isArray(map) || map instanceof Uint8Array || Object.keys(map).length !== 2) throw bad('output must be a map {output, fuelUsed}')
-  const { output, fuelUsed } = map
-  if (!(output instanceof Uint8Array) || output.length > MAX_WASM_OUTPUT_BYTES) throw bad('output.output must be a byte string of at most 16 MiB')
-  if (typeof fuelUsed !== 'number' || !Number.isSafeInteger(fuelUsed) || fuelUsed < 0 || fuelUsed > MAX_WASM_FUEL) throw bad('output.fuelUsed must be an integer in [0, 1e13]')
-  return { output, fuelUsed }
+  const maxBytes = MAX_WASM_OUTPUT_BYTES + 64
+  // Anything the encoder could not have produced is malformed, an oversized output included.
+  if (bytes instanceof Uint8Array && bytes.length > maxBytes) throw bad(`output is ${bytes.length} bytes, more than ${maxBytes}`)
+  const f = PayloadFields.decode(bytes, { maxBytes, what: 'custom_wasm output', rangeCode: 'ERR_KERNEL_BAD_PAYLOAD' }).only(['fuelUsed', 'output'])
+  const output = f.bytes('output')
+  if (output.length > MAX_WASM_OUTPUT_BYTES) throw f.error(`output is ${output.length} bytes, more than ${MAX_WASM_OUTPUT_BYTES}`)
+  return { output, fuelUsed: f.int('fuelUsed', { min: 0, max: MAX_WASM_FUEL }) }
 }
 
 /** Raised by the `env.abort` host function; only ever seen inside {@link runPrepared}. */

@@ -23,9 +23,9 @@
  * in the last bits (different SIMD paths and summation orders), hence a tolerance rather than
  * a hash, as issue 3 §2 asks of float kernels.
  */
-import { decodeCanonical, encodeCanonical, CodecError, DEFAULT_MAX_BYTES } from '../codec/index.ts'
-import type { CborValue } from '../codec/index.ts'
+import { encodeCanonical, DEFAULT_MAX_BYTES } from '../codec/index.ts'
 import { KernelError } from './errors.ts'
+import { PayloadFields } from './fields.ts'
 import { bytesToMatrix, floatsToBytes } from './floats.ts'
 import type { Kernel, KernelRunOptions } from './types.ts'
 import { DEFAULT_EMBEDDERS, EMBEDDER_MAX_DIM, embedChecked, embedderFor, isEmbedderId } from './embedder.ts'
@@ -62,36 +62,6 @@ export interface EmbeddingOutput {
 const encoder = new TextEncoder()
 // Unpaired UTF-16 surrogates cannot be encoded as UTF-8: they would silently turn into U+FFFD.
 const LONE_SURROGATE = /\p{Cs}/u
-
-/**
- * Decode a payload map with exactly `keys`, mapping codec failures to kernel codes
- * (`ERR_KERNEL_PAYLOAD_TOO_LARGE` above `maxBytes`, else `ERR_KERNEL_BAD_PAYLOAD`). Shared by the text kernels.
- *
- * @example decodePayloadMap(payload, 1 << 20, ['model', 'texts'], 'embedding').model
- */
-export function decodePayloadMap (payload: Uint8Array, maxBytes: number, keys: readonly string[], what: string): Record<string, CborValue> {
-  if (!(payload instanceof Uint8Array)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `${what}: payload is not a Uint8Array`)
-  if (payload.length > maxBytes) throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `${what}: payload is ${payload.length} bytes, more than ${maxBytes}`)
-  let value: CborValue
-  try {
-    value = decodeCanonical(payload, maxBytes)
-  } catch (err) {
-    if (err instanceof CodecError) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `${what}: payload is not canonical CBOR: ${err.message}`, { cause: err })
-    throw err
-  }
-  return checkMap(value, keys, what)
-}
-
-/** A CBOR map with exactly these keys, else `ERR_KERNEL_BAD_PAYLOAD`. Shared by the text kernels. @example checkMap({ a: 1 }, ['a'], 'x').a // 1 */
-export function checkMap (value: unknown, keys: readonly string[], what: string): Record<string, CborValue> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
-    throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `${what}: not a map`)
-  }
-  const have = Object.keys(value)
-  for (const k of have) if (!keys.includes(k)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `${what}: unexpected key '${k}'`)
-  for (const k of keys) if (!Object.hasOwn(value, k)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `${what}: missing key '${k}'`)
-  return value as Record<string, CborValue>
-}
 
 /** A model id field: a text (`ERR_KERNEL_BAD_PAYLOAD`) that is a well-formed embedder id (`ERR_KERNEL_BAD_PARAMETER`). @example checkModelId('hashed-ngram-v1-512', 'embedding') */
 export function checkModelId (value: unknown, what: string): string {
@@ -152,8 +122,8 @@ export function encodeEmbeddingPayload (input: EmbeddingInput): Uint8Array {
  * @example decodeEmbeddingPayload(encodeEmbeddingPayload({ model: 'm', texts: ['a'] })).texts // ['a']
  */
 export function decodeEmbeddingPayload (payload: Uint8Array): EmbeddingInput {
-  const map = decodePayloadMap(payload, EMBEDDING_LIMITS.maxPayloadBytes, PAYLOAD_KEYS, 'embedding')
-  return checkInput(map.model, map.texts)
+  const f = PayloadFields.decode(payload, { maxBytes: EMBEDDING_LIMITS.maxPayloadBytes, what: 'embedding payload' }).only(PAYLOAD_KEYS)
+  return checkInput(f.value('model'), f.value('texts'))
 }
 
 /**
@@ -182,13 +152,12 @@ const MAX_OUTPUT_BYTES = EMBEDDING_LIMITS.maxTexts * EMBEDDER_MAX_DIM * 4 + 64
  * @example const { dim, vectors } = decodeEmbeddingOutput(await EMBEDDING_KERNEL.run(payload))
  */
 export function decodeEmbeddingOutput (bytes: Uint8Array): EmbeddingOutput {
-  const map = decodePayloadMap(bytes, MAX_OUTPUT_BYTES, ['dim', 'vectors'], 'embedding output')
-  const dim = map.dim
-  if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 1 || dim > EMBEDDER_MAX_DIM) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `embedding output: dim ${String(dim)} is not in 1..${EMBEDDER_MAX_DIM}`)
-  if (!(map.vectors instanceof Uint8Array)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', 'embedding output: vectors is not a byte string')
-  const rows = map.vectors.length / (4 * dim)
-  if (!Number.isInteger(rows) || rows < 1) throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', `embedding output: ${map.vectors.length} bytes is not a whole number of ${dim}-vectors`)
-  const flat = bytesToMatrix(map.vectors, rows, dim, 'embedding output vectors')
+  const f = PayloadFields.decode(bytes, { maxBytes: MAX_OUTPUT_BYTES, what: 'embedding output', rangeCode: 'ERR_KERNEL_BAD_PAYLOAD' }).only(['dim', 'vectors'])
+  const dim = f.int('dim', { min: 1, max: EMBEDDER_MAX_DIM })
+  const raw = f.bytes('vectors')
+  const rows = raw.length / (4 * dim)
+  if (!Number.isInteger(rows) || rows < 1) throw f.error(`${raw.length} bytes is not a whole number of ${dim}-vectors`, 'ERR_KERNEL_DIMENSION_MISMATCH')
+  const flat = bytesToMatrix(raw, rows, dim, 'embedding output vectors')
   const vectors: Float32Array[] = []
   for (let r = 0; r < rows; r++) vectors.push(flat.slice(r * dim, (r + 1) * dim))
   return { dim, vectors }

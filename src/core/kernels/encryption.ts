@@ -30,10 +30,11 @@
  *
  * Comparator: exact bytes (AES-GCM is deterministic given key, IV, AAD and input).
  */
-import { CodecError, decodeCanonical, encodeCanonical } from '../codec/index.ts'
+import { encodeCanonical } from '../codec/index.ts'
 import type { CborValue } from '../codec/index.ts'
 import { equalBytes } from '../bytes.ts'
 import { KernelError } from './errors.ts'
+import { PayloadFields } from './fields.ts'
 import type { Kernel, KernelRunOptions } from './types.ts'
 
 /** Largest `data` one task may carry: 64 MiB. @example MAX_ENCRYPTION_DATA_BYTES === 67_108_864 */
@@ -54,7 +55,6 @@ export const GCM_TAG_BYTES = 16
 // The payload is data + aad + key + iv + a few dozen bytes of CBOR framing.
 const MAX_PAYLOAD_BYTES = MAX_ENCRYPTION_DATA_BYTES + MAX_ENCRYPTION_AAD_BYTES + 256
 const MAX_OUTPUT_BYTES = MAX_ENCRYPTION_DATA_BYTES + GCM_TAG_BYTES + 64
-const FIELDS = new Set(['op', 'key', 'iv', 'data', 'aad'])
 
 /** What an encryption task asks for. @example const p: EncryptionPayload = { op: 'encrypt', key, iv, data } */
 export interface EncryptionPayload {
@@ -97,11 +97,8 @@ export function encodeEncryptionPayload (payload: EncryptionPayload): Uint8Array
  * const { data } = decodeEncryptionOutput(await encryptionKernel.run(payload))
  */
 export function decodeEncryptionOutput (bytes: Uint8Array): EncryptionOutput {
-  const value = decodeMap(bytes, MAX_OUTPUT_BYTES, 'output')
-  const keys = Object.keys(value)
-  const data = value.data
-  if (keys.length !== 1 || !(data instanceof Uint8Array)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', 'an encryption output is { data: bytes }')
-  return { data }
+  const f = PayloadFields.decode(bytes, { maxBytes: MAX_OUTPUT_BYTES, what: 'encryption output' }).only(['data'])
+  return { data: f.bytes('data') }
 }
 
 /**
@@ -150,42 +147,22 @@ async function aesGcm (p: EncryptionPayload): Promise<Uint8Array> {
   }
 }
 
-/** Validate a payload completely and return its fields. */
+/** Validate a payload completely and return its fields: every type first, then lengths and limits. */
 function parsePayload (payload: Uint8Array): EncryptionPayload {
-  const value = decodeMap(payload, MAX_PAYLOAD_BYTES, 'payload')
-  for (const k of Object.keys(value)) {
-    if (!FIELDS.has(k)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `unknown field '${k}' in an encryption payload`)
-  }
-  const { op, key, iv, data, aad } = value
-  if (op !== 'encrypt' && op !== 'decrypt') throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', "op must be 'encrypt' or 'decrypt'")
-  if (!(key instanceof Uint8Array)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', 'key must be a byte string')
-  if (!(iv instanceof Uint8Array)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', 'iv must be a byte string')
-  if (!(data instanceof Uint8Array)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', 'data must be a byte string')
-  if (aad !== undefined && !(aad instanceof Uint8Array)) throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', 'aad must be a byte string')
-  if (key.length !== AES_256_KEY_BYTES) throw new KernelError('ERR_KERNEL_BAD_PARAMETER', `key must be ${AES_256_KEY_BYTES} bytes (AES-256), got ${key.length}`)
-  if (iv.length !== GCM_IV_BYTES) throw new KernelError('ERR_KERNEL_BAD_PARAMETER', `iv must be ${GCM_IV_BYTES} bytes (96 bits), got ${iv.length}`)
-  if (data.length > MAX_ENCRYPTION_DATA_BYTES) throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `data is ${data.length} bytes, more than ${MAX_ENCRYPTION_DATA_BYTES}`)
-  if (aad !== undefined && aad.length > MAX_ENCRYPTION_AAD_BYTES) throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `aad is ${aad.length} bytes, more than ${MAX_ENCRYPTION_AAD_BYTES}`)
+  const f = PayloadFields.decode(payload, { maxBytes: MAX_PAYLOAD_BYTES, what: 'encryption payload' }).only(['data', 'iv', 'key', 'op'], ['aad'])
+  const op = f.choice('op', ['encrypt', 'decrypt'])
+  const key = f.bytes('key')
+  const iv = f.bytes('iv')
+  const data = f.bytes('data')
+  const aad = f.has('aad') ? f.bytes('aad') : undefined
+  if (key.length !== AES_256_KEY_BYTES) throw f.error(`key must be ${AES_256_KEY_BYTES} bytes (AES-256), got ${key.length}`, 'ERR_KERNEL_BAD_PARAMETER')
+  if (iv.length !== GCM_IV_BYTES) throw f.error(`iv must be ${GCM_IV_BYTES} bytes (96 bits), got ${iv.length}`, 'ERR_KERNEL_BAD_PARAMETER')
+  if (data.length > MAX_ENCRYPTION_DATA_BYTES) throw f.error(`data is ${data.length} bytes, more than ${MAX_ENCRYPTION_DATA_BYTES}`, 'ERR_KERNEL_PAYLOAD_TOO_LARGE')
+  if (aad !== undefined && aad.length > MAX_ENCRYPTION_AAD_BYTES) throw f.error(`aad is ${aad.length} bytes, more than ${MAX_ENCRYPTION_AAD_BYTES}`, 'ERR_KERNEL_PAYLOAD_TOO_LARGE')
   if (op === 'decrypt' && data.length < GCM_TAG_BYTES) {
-    throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `a ciphertext to decrypt carries its ${GCM_TAG_BYTES}-byte tag, got ${data.length} bytes`)
+    throw f.error(`a ciphertext to decrypt carries its ${GCM_TAG_BYTES}-byte tag, got ${data.length} bytes`)
   }
   return aad === undefined ? { op, key, iv, data } : { op, key, iv, data, aad }
-}
-
-function decodeMap (bytes: Uint8Array, maxBytes: number, what: string): Record<string, CborValue> {
-  let value: CborValue
-  try {
-    value = decodeCanonical(bytes, maxBytes)
-  } catch (err) {
-    if (err instanceof CodecError && err.code === 'ERR_CODEC_OVERSIZED') {
-      throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `encryption ${what} is ${bytes.length} bytes, more than ${maxBytes}`, { cause: err })
-    }
-    throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `encryption ${what} is not canonical CBOR: ${(err as Error).message}`, { cause: err })
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
-    throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `encryption ${what} must be a map`)
-  }
-  return value
 }
 
 /** WebCrypto takes views of a plain ArrayBuffer; copy only a view of anything else (a SharedArrayBuffer). */

@@ -6,7 +6,13 @@
  */
 import { KernelError } from './errors.ts'
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+/**
+ * Whether this engine stores typed arrays little-endian (every current one does), so float32 wire
+ * bytes can be copied rather than converted value by value.
+ *
+ * @example if (LITTLE_ENDIAN) out.set(new Uint8Array(values.buffer))
+ */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 /**
  * Float32 values to little-endian bytes.

@@ -19,18 +19,12 @@
  * and zero-padded (zeros add nothing to a sum of squares or products).
  */
 
-// The core's platform declarations (types/core-platform.d.ts) have no WebAssembly; this is the
-// little this file uses, declared locally so the core's type check still refuses everything else.
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
-} | undefined
-interface WasmMemory { readonly buffer: ArrayBuffer, grow (pages: number): number }
+import { wasmIfAvailable } from './wasm-api.ts'
+import type { WasmMemory, WasmModuleObject } from './wasm-api.ts'
+import { WasmWriter } from './wasm-binary.ts'
+
 type WasmDistance = (a: number, b: number, n: number) => number
 
-const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n !== 0) b |= 0x80; o.push(b) } while (n !== 0); return o }
-const section = (id: number, c: number[]): number[] => [id, ...leb(c.length), ...c]
-const body = (b: number[]): number[] => [...leb(b.length), ...b]
 
 /**
  * (func (param $a i32) (param $b i32) (param $n i32) (result f32)), locals 3 acc:v128 4 d:v128
@@ -45,20 +39,23 @@ function distanceModule (): Uint8Array {
   const accumulate = [0x20, 3, 0xfd, 0xe4, 1, 0x21, 3]
   const l2 = [...head, ...load, 0xfd, 0xe5, 1, 0x22, 4, 0x20, 4, 0xfd, 0xe6, 1, ...accumulate, ...step, ...tail]
   const dot = [...head, ...load, 0xfd, 0xe6, 1, ...accumulate, ...step, ...tail]
-  return new Uint8Array([
-    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7d]),
-    ...section(3, [2, 0, 0]),
-    ...section(5, [1, 0, 1]),
-    ...section(7, [3, 1, 0x6d, 2, 0, 2, 0x6c, 0x32, 0, 0, 3, 0x64, 0x6f, 0x74, 0, 1]),
-    ...section(10, [2, ...body(l2), ...body(dot)])
-  ])
+  const code = new WasmWriter()
+  code.u32(2)
+  for (const fn of [l2, dot]) { code.u32(fn.length); code.bytes(new Uint8Array(fn)) }
+  const w = new WasmWriter()
+  w.bytes(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))
+  w.section(1, new Uint8Array([1, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7d]))
+  w.section(3, new Uint8Array([2, 0, 0]))
+  w.section(5, new Uint8Array([1, 0, 1]))
+  w.section(7, new Uint8Array([3, 1, 0x6d, 2, 0, 2, 0x6c, 0x32, 0, 0, 3, 0x64, 0x6f, 0x74, 0, 1]))
+  w.section(10, code.finish())
+  return w.finish()
 }
 
-let compiled: object | null | undefined
-function wasmModule (): object | null {
+let compiled: WasmModuleObject | null | undefined
+function wasmModule (): WasmModuleObject | null {
   if (compiled === undefined) {
-    try { compiled = typeof WebAssembly === 'undefined' ? null : new WebAssembly.Module(distanceModule()) } catch { compiled = null }
+    try { compiled = wasmIfAvailable === undefined ? null : new wasmIfAvailable.Module(distanceModule()) } catch { compiled = null }
   }
   return compiled
 }
@@ -93,8 +90,8 @@ export class VectorArena {
     this.stride = (dim + 3) & ~3
     this.kind = kind
     const mod = useWasm ? wasmModule() : null
-    if (mod !== null && typeof WebAssembly !== 'undefined') {
-      const exports = new WebAssembly.Instance(mod, {}).exports
+    if (mod !== null && wasmIfAvailable !== undefined) {
+      const exports = new wasmIfAvailable.Instance(mod, {}).exports
       this.#memory = exports.m as WasmMemory
       this.#fn = (kind === 'l2' ? exports.l2 : exports.dot) as WasmDistance
       this.values = new Float32Array(this.#memory.buffer)

@@ -23,6 +23,7 @@
  * index is a `KernelError`, never an out-of-range read or a graph the search could loop in.
  */
 import { KernelError } from './errors.ts'
+import { LITTLE_ENDIAN } from './floats.ts'
 import { HNSW_LIMITS, HNSW_METRICS, newArena, validateHnswParams } from './hnsw.ts'
 import type { HnswState, HnswMetric } from './hnsw.ts'
 
@@ -31,7 +32,6 @@ const MAGIC = [0x45, 0x48, 0x4e, 0x53] as const // 'EHNS'
 export const HNSW_FORMAT_VERSION = 1
 const HEADER = 48
 const NONE = 0xffffffff
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 function bad (message: string): KernelError {
   return new KernelError('ERR_KERNEL_BAD_PAYLOAD', `index: ${message}`)

@@ -35,14 +35,15 @@
  *   JavaScript engine reproduces it bit for bit; the potentials' tolerance leaves room for other
  *   implementations later, while spikes (the network's answer) must match.
  */
-import { CodecError, decodeCanonical, encodeCanonical } from '../codec/index.ts'
+import { encodeCanonical } from '../codec/index.ts'
 import type { CborValue } from '../codec/index.ts'
 import { KernelError } from './errors.ts'
-import { bytesToFloats, floatsToBytes } from './floats.ts'
+import { PayloadFields } from './fields.ts'
+import { floatsToBytes } from './floats.ts'
 import { checkLif, lifRun } from './lif.ts'
 import type { LifInput, LifNetwork, LifResult } from './lif.ts'
 import { checkMlp, mlpForward, MLP_ACTIVATIONS } from './mlp.ts'
-import type { MlpActivation, MlpLayer } from './mlp.ts'
+import type { MlpLayer } from './mlp.ts'
 import type { Kernel, KernelRunOptions } from './types.ts'
 
 /** Multiply-adds in one priced batch: 2^25. @example MACS_PER_BATCH === 33_554_432 */
@@ -130,82 +131,68 @@ export function encodeNeuralPayload (task: NeuralTask): Uint8Array {
  * if (out.model === 'mlp') console.log(out.output)
  */
 export function decodeNeuralOutput (bytes: Uint8Array): NeuralOutput {
-  const m = decodeMap(bytes, 'output')
-  if (m.model === 'mlp') {
-    fields(m, ['model', 'out', 'output', 'rows'], [])
-    const rows = intField(m, 'rows')
-    const out = intField(m, 'out')
-    const output = bytesToFloats(bytesField(m, 'output'), 'output')
+  const f = decode(bytes, 'output')
+  if (f.choice('model', ['mlp', 'lif']) === 'mlp') {
+    f.only(['model', 'out', 'output', 'rows'])
+    const rows = f.int('rows')
+    const out = f.int('out')
+    const output = f.floats('output')
     if (output.length !== rows * out) throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', `output: ${output.length} values is not ${rows} × ${out}`)
     return { model: 'mlp', rows, out, output }
   }
-  if (m.model === 'lif') {
-    fields(m, ['batch', 'counts', 'model', 'neurons', 'potentials', 'spikes', 'steps'], [])
-    const batch = intField(m, 'batch')
-    const steps = intField(m, 'steps')
-    const neurons = intField(m, 'neurons')
-    const spikes = bytesField(m, 'spikes')
-    const countBytes = bytesField(m, 'counts')
-    const potentials = bytesToFloats(bytesField(m, 'potentials'), 'potentials')
-    if (spikes.length !== batch * steps * Math.ceil(neurons / 8) || countBytes.length !== batch * neurons * 4 || potentials.length !== batch * neurons) {
-      throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', 'lif output: spikes, counts or potentials do not fit batch × steps × neurons')
-    }
-    const view = new DataView(countBytes.buffer, countBytes.byteOffset, countBytes.byteLength)
-    const counts = new Uint32Array(batch * neurons)
-    for (let i = 0; i < counts.length; i++) counts[i] = view.getUint32(i * 4, true)
-    return { model: 'lif', batch, steps, neurons, spikes, counts, potentials }
+  f.only(['batch', 'counts', 'model', 'neurons', 'potentials', 'spikes', 'steps'])
+  const batch = f.int('batch')
+  const steps = f.int('steps')
+  const neurons = f.int('neurons')
+  const spikes = f.bytes('spikes')
+  const countBytes = f.bytes('counts')
+  const potentials = f.floats('potentials')
+  if (spikes.length !== batch * steps * Math.ceil(neurons / 8) || countBytes.length !== batch * neurons * 4 || potentials.length !== batch * neurons) {
+    throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', 'lif output: spikes, counts or potentials do not fit batch × steps × neurons')
   }
-  throw bad("model must be 'mlp' or 'lif'")
+  const view = new DataView(countBytes.buffer, countBytes.byteOffset, countBytes.byteLength)
+  const counts = new Uint32Array(batch * neurons)
+  for (let i = 0; i < counts.length; i++) counts[i] = view.getUint32(i * 4, true)
+  return { model: 'lif', batch, steps, neurons, spikes, counts, potentials }
+}
+
+function decode (bytes: Uint8Array, what: 'payload' | 'output'): PayloadFields {
+  return PayloadFields.decode(bytes, { maxBytes: MAX_NEURAL_PAYLOAD_BYTES, what: `neural_inference ${what}` })
 }
 
 function parsePayload (payload: Uint8Array): { task: NeuralTask, macs: number } {
-  const m = decodeMap(payload, 'payload')
-  if (m.model === 'mlp') {
-    fields(m, ['input', 'layers', 'model', 'rows'], [])
-    const rawLayers = m.layers
-    if (!Array.isArray(rawLayers)) throw bad('layers must be an array')
-    const layers: MlpLayer[] = rawLayers.map((raw, k) => {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw bad(`layers[${k}] must be a map`)
-      fields(raw, ['activation', 'bias', 'in', 'out', 'weights'], [])
-      const activation = raw.activation
-      if (typeof activation !== 'string' || !(MLP_ACTIVATIONS as readonly string[]).includes(activation)) {
-        throw new KernelError('ERR_KERNEL_BAD_PARAMETER', `layers[${k}].activation must be one of ${MLP_ACTIVATIONS.join(', ')}`)
-      }
-      return {
-        in: intField(raw, 'in'),
-        out: intField(raw, 'out'),
-        weights: bytesToFloats(bytesField(raw, 'weights'), `layers[${k}].weights`),
-        bias: bytesToFloats(bytesField(raw, 'bias'), `layers[${k}].bias`),
-        activation: activation as MlpActivation
-      }
+  const f = decode(payload, 'payload')
+  if (f.choice('model', ['mlp', 'lif']) === 'mlp') {
+    f.only(['input', 'layers', 'model', 'rows'])
+    const layers: MlpLayer[] = f.array('layers').map((raw, k) => {
+      const l = PayloadFields.of(raw, f.what, `layers[${k}]`).only(['activation', 'bias', 'in', 'out', 'weights'])
+      const activation = l.choice('activation', MLP_ACTIVATIONS, 'ERR_KERNEL_BAD_PARAMETER')
+      return { in: l.int('in'), out: l.int('out'), weights: l.floats('weights'), bias: l.floats('bias'), activation }
     })
-    const rows = intField(m, 'rows')
-    const input = bytesToFloats(bytesField(m, 'input'), 'input')
+    const rows = f.int('rows')
+    const input = f.floats('input')
     const macs = checkMlp(layers, rows, input.length)
     return { task: { model: 'mlp', rows, input, layers }, macs }
   }
-  if (m.model === 'lif') {
-    fields(m, ['batch', 'in', 'leak', 'model', 'neurons', 'refractory', 'reset', 'steps', 'threshold', 'weights'], ['currents', 'recurrent', 'spikes'])
-    const network: LifNetwork = {
-      in: intField(m, 'in'),
-      neurons: intField(m, 'neurons'),
-      weights: bytesToFloats(bytesField(m, 'weights'), 'weights'),
-      ...(m.recurrent === undefined ? {} : { recurrent: bytesToFloats(bytesField(m, 'recurrent'), 'recurrent') }),
-      leak: scalarField(m, 'leak'),
-      threshold: scalarField(m, 'threshold'),
-      reset: scalarField(m, 'reset'),
-      refractory: intField(m, 'refractory')
-    }
-    const input: LifInput = {
-      batch: intField(m, 'batch'),
-      steps: intField(m, 'steps'),
-      ...(m.spikes === undefined ? {} : { spikes: bytesField(m, 'spikes') }),
-      ...(m.currents === undefined ? {} : { currents: bytesToFloats(bytesField(m, 'currents'), 'currents') })
-    }
-    const macs = checkLif(network, input)
-    return { task: { model: 'lif', network, input }, macs }
+  f.only(['batch', 'in', 'leak', 'model', 'neurons', 'refractory', 'reset', 'steps', 'threshold', 'weights'], ['currents', 'recurrent', 'spikes'])
+  const network: LifNetwork = {
+    in: f.int('in'),
+    neurons: f.int('neurons'),
+    weights: f.floats('weights'),
+    ...(f.has('recurrent') ? { recurrent: f.floats('recurrent') } : {}),
+    leak: f.float32('leak'),
+    threshold: f.float32('threshold'),
+    reset: f.float32('reset'),
+    refractory: f.int('refractory')
   }
-  throw bad("model must be 'mlp' or 'lif'")
+  const input: LifInput = {
+    batch: f.int('batch'),
+    steps: f.int('steps'),
+    ...(f.has('spikes') ? { spikes: f.bytes('spikes') } : {}),
+    ...(f.has('currents') ? { currents: f.floats('currents') } : {})
+  }
+  const macs = checkLif(network, input)
+  return { task: { model: 'lif', network, input }, macs }
 }
 
 /**
@@ -283,46 +270,4 @@ export const neuralKernel: Kernel = {
     }
     return false
   }
-}
-
-function bad (message: string): KernelError {
-  return new KernelError('ERR_KERNEL_BAD_PAYLOAD', `neural_inference: ${message}`)
-}
-
-function decodeMap (bytes: Uint8Array, what: string): Record<string, CborValue> {
-  let value: CborValue
-  try {
-    value = decodeCanonical(bytes, MAX_NEURAL_PAYLOAD_BYTES)
-  } catch (err) {
-    if (err instanceof CodecError && err.code === 'ERR_CODEC_OVERSIZED') {
-      throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `neural_inference ${what} is ${bytes.length} bytes, more than ${MAX_NEURAL_PAYLOAD_BYTES}`, { cause: err })
-    }
-    throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `neural_inference ${what} is not canonical CBOR: ${(err as Error).message}`, { cause: err })
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw bad(`${what} must be a map`)
-  return value
-}
-
-function fields (m: Record<string, CborValue>, required: readonly string[], optional: readonly string[]): void {
-  for (const k of required) if (!Object.hasOwn(m, k)) throw bad(`missing field '${k}'`)
-  for (const k of Object.keys(m)) if (!required.includes(k) && !optional.includes(k)) throw bad(`unknown field '${k}'`)
-}
-
-function intField (m: Record<string, CborValue>, k: string): number {
-  const v = m[k]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw bad(`${k} must be an integer`)
-  return v
-}
-
-function bytesField (m: Record<string, CborValue>, k: string): Uint8Array {
-  const v = m[k]
-  if (!(v instanceof Uint8Array)) throw bad(`${k} must be a byte string`)
-  return v
-}
-
-/** One float32 carried as 4 bytes. */
-function scalarField (m: Record<string, CborValue>, k: string): number {
-  const values = bytesToFloats(bytesField(m, k), k)
-  if (values.length !== 1) throw bad(`${k} must be one float32 (4 bytes)`)
-  return values[0] as number
 }

@@ -33,7 +33,8 @@ import { KernelError } from './errors.ts'
 import type { Kernel, KernelRunOptions } from './types.ts'
 import { DEFAULT_EMBEDDERS, cosine, embedChecked, embedderFor } from './embedder.ts'
 import type { EmbedderRegistry } from './embedder.ts'
-import { checkMap, checkModelId, checkTexts, decodePayloadMap } from './embedding.ts'
+import { checkModelId, checkTexts } from './embedding.ts'
+import { PayloadFields } from './fields.ts'
 
 /** Limits of one `semantic_match` task. @example SEMANTIC_MATCH_LIMITS.maxCandidates === 256 */
 export const SEMANTIC_MATCH_LIMITS = Object.freeze({
@@ -99,8 +100,8 @@ export function encodeSemanticMatchPayload (input: SemanticMatchInput): Uint8Arr
  * @example decodeSemanticMatchPayload(payload).k
  */
 export function decodeSemanticMatchPayload (payload: Uint8Array): SemanticMatchInput {
-  const m = decodePayloadMap(payload, SEMANTIC_MATCH_LIMITS.maxPayloadBytes, KEYS, 'semantic_match')
-  return checkInput(m.model, m.tasks, m.candidates, m.k)
+  const f = PayloadFields.decode(payload, { maxBytes: SEMANTIC_MATCH_LIMITS.maxPayloadBytes, what: 'semantic_match payload' }).only(KEYS)
+  return checkInput(f.value('model'), f.value('tasks'), f.value('candidates'), f.value('k'))
 }
 
 /** Cosine → integer ppm, clamped to ±10^6. Math.round is exact, so this is deterministic. */
@@ -141,25 +142,25 @@ const MAX_OUTPUT_BYTES = SEMANTIC_MATCH_LIMITS.maxTasks * SEMANTIC_MATCH_LIMITS.
  * @example const { rankings } = decodeSemanticMatchOutput(await SEMANTIC_MATCH_KERNEL.run(payload))
  */
 export function decodeSemanticMatchOutput (bytes: Uint8Array): SemanticMatchOutput {
-  const bad = (why: string): KernelError => new KernelError('ERR_KERNEL_BAD_PAYLOAD', `semantic_match output: ${why}`)
-  const map = decodePayloadMap(bytes, MAX_OUTPUT_BYTES, ['rankings'], 'semantic_match output')
-  const raw = map.rankings
-  if (!Array.isArray(raw) || raw.length === 0 || raw.length > SEMANTIC_MATCH_LIMITS.maxTasks) throw bad('rankings is not an array of 1..64 rankings')
+  // Every fault of an output is a malformed output, an out-of-range number included.
+  const options = { rangeCode: 'ERR_KERNEL_BAD_PAYLOAD' } as const
+  const f = PayloadFields.decode(bytes, { maxBytes: MAX_OUTPUT_BYTES, what: 'semantic_match output', ...options }).only(['rankings'])
+  const raw = f.value('rankings')
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > SEMANTIC_MATCH_LIMITS.maxTasks) throw f.error('rankings is not an array of 1..64 rankings')
   let length = -1
   const rankings = raw.map((ranking, t) => {
-    if (!Array.isArray(ranking) || ranking.length === 0) throw bad(`ranking ${t} is not a non-empty array`)
+    if (!Array.isArray(ranking) || ranking.length === 0) throw f.error(`ranking ${t} is not a non-empty array`)
     if (length === -1) length = ranking.length
-    if (ranking.length !== length) throw bad(`ranking ${t} has ${ranking.length} matches, not ${length}`)
+    if (ranking.length !== length) throw f.error(`ranking ${t} has ${ranking.length} matches, not ${length}`)
     const seen = new Set<number>()
     let prev: Match | undefined
     return ranking.map((item, r): Match => {
-      const m = checkMap(item, ['index', 'score'], `semantic_match output ranking ${t}[${r}]`)
-      const { index, score } = m
-      if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= SEMANTIC_MATCH_LIMITS.maxCandidates) throw bad(`ranking ${t}[${r}]: bad index`)
-      if (typeof score !== 'number' || !Number.isSafeInteger(score) || score < -SCORE_SCALE || score > SCORE_SCALE) throw bad(`ranking ${t}[${r}]: bad score`)
-      if (seen.has(index)) throw bad(`ranking ${t}: index ${index} appears twice`)
+      const m = PayloadFields.of(item, f.what, `rankings[${t}][${r}]`, options).only(['index', 'score'])
+      const index = m.int('index', { min: 0, max: SEMANTIC_MATCH_LIMITS.maxCandidates - 1 })
+      const score = m.int('score', { min: -SCORE_SCALE, max: SCORE_SCALE })
+      if (seen.has(index)) throw f.error(`ranking ${t}: index ${index} appears twice`)
       seen.add(index)
-      if (prev !== undefined && (score > prev.score || (score === prev.score && index < prev.index))) throw bad(`ranking ${t} is not in descending score order`)
+      if (prev !== undefined && (score > prev.score || (score === prev.score && index < prev.index))) throw f.error(`ranking ${t} is not in descending score order`)
       prev = { index, score }
       return prev
     })

@@ -36,10 +36,10 @@
  * lists (1 + 8M bytes each) plus 16 MiB for the upper layers (expected n·(1 + 4M)/(M − 1) bytes,
  * under 10 MB at a million vectors); run() re-checks the real output size.
  */
-import { decodeCanonical, encodeCanonical } from '../codec/index.ts'
-import type { CborValue } from '../codec/index.ts'
+import { encodeCanonical } from '../codec/index.ts'
 import { equalBytes } from '../bytes.ts'
 import { KernelError } from './errors.ts'
+import { PayloadFields } from './fields.ts'
 import { bytesToFloats, bytesToMatrix, floatsToBytes } from './floats.ts'
 import { HNSW_LIMITS, HNSW_METRICS, HnswIndex, validateHnswParams } from './hnsw.ts'
 import type { HnswMetric, HnswParams } from './hnsw.ts'
@@ -68,45 +68,21 @@ export interface VectorSearchInput { readonly index: Uint8Array, readonly querie
 /** What vector_search returns: per query, ids and distances nearest first. @example out.ids[0]?.[0] */
 export interface VectorSearchOutput { readonly ids: Uint32Array[], readonly distances: Float32Array[] }
 
-function badPayload (message: string): KernelError { return new KernelError('ERR_KERNEL_BAD_PAYLOAD', message) }
-
-function decodeMap (bytes: Uint8Array, allowed: readonly string[], what: string): Record<string, CborValue> {
-  if (!(bytes instanceof Uint8Array)) throw badPayload(`${what}: not a Uint8Array`)
-  if (bytes.length > VECTOR_LIMITS.maxPayloadBytes) {
-    throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `${what}: ${bytes.length} bytes, more than ${VECTOR_LIMITS.maxPayloadBytes}`)
-  }
-  let value: CborValue
-  try { value = decodeCanonical(bytes, VECTOR_LIMITS.maxPayloadBytes) } catch (err) { throw new KernelError('ERR_KERNEL_BAD_PAYLOAD', `${what}: ${(err as Error).message}`, { cause: err }) }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw badPayload(`${what}: not a map`)
-  for (const key of Object.keys(value)) if (!allowed.includes(key)) throw badPayload(`${what}: unknown field '${key}'`)
-  return value
+/** Decode a map that may hold only `allowed` (a missing field fails when it is read). */
+function decode (bytes: Uint8Array, allowed: readonly string[], what: string): PayloadFields {
+  return PayloadFields.decode(bytes, { maxBytes: VECTOR_LIMITS.maxPayloadBytes, what }).only([], allowed)
 }
 
-function bytesField (m: Record<string, CborValue>, key: string, what: string): Uint8Array {
-  const v = m[key]
-  if (!(v instanceof Uint8Array)) throw badPayload(`${what}.${key} must be a byte string`)
-  return v
-}
-
-function intField (m: Record<string, CborValue>, key: string, what: string, min: number, max: number): number {
-  const v = m[key]
-  if (typeof v !== 'number' && typeof v !== 'bigint') throw badPayload(`${what}.${key} must be an integer`)
-  if (typeof v === 'bigint' || v < min || v > max) throw new KernelError('ERR_KERNEL_BAD_PARAMETER', `${what}.${key} must be in [${min}, ${max}], got ${String(v)}`)
-  return v
-}
-
-function decodeParams (v: CborValue | undefined): HnswParams {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) throw badPayload('params must be a map')
-  for (const key of Object.keys(v)) if (!['dim', 'M', 'efConstruction', 'metric', 'seed'].includes(key)) throw badPayload(`params: unknown field '${key}'`)
-  const metric = v.metric
-  if (typeof metric !== 'string') throw badPayload('params.metric must be text')
-  if (!(HNSW_METRICS as readonly string[]).includes(metric)) throw new KernelError('ERR_KERNEL_BAD_PARAMETER', `params.metric must be one of ${HNSW_METRICS.join(', ')}`)
+function decodeParams (f: PayloadFields): HnswParams {
+  const p = f.map('params').only([], ['dim', 'M', 'efConstruction', 'metric', 'seed'])
+  p.text('metric') // a non-text metric is malformed; an unknown name is a refused parameter
+  const metric = p.choice('metric', HNSW_METRICS, 'ERR_KERNEL_BAD_PARAMETER')
   const params: HnswParams = {
-    dim: intField(v, 'dim', 'params', 1, HNSW_LIMITS.maxDim),
-    M: intField(v, 'M', 'params', HNSW_LIMITS.minM, HNSW_LIMITS.maxM),
-    efConstruction: intField(v, 'efConstruction', 'params', 1, HNSW_LIMITS.maxEf),
-    metric: metric as HnswMetric,
-    seed: intField(v, 'seed', 'params', 0, 0xffffffff)
+    dim: p.int('dim', { min: 1, max: HNSW_LIMITS.maxDim }),
+    M: p.int('M', { min: HNSW_LIMITS.minM, max: HNSW_LIMITS.maxM }),
+    efConstruction: p.int('efConstruction', { min: 1, max: HNSW_LIMITS.maxEf }),
+    metric,
+    seed: p.int('seed', { min: 0, max: 0xffffffff })
   }
   validateHnswParams(params)
   return params
@@ -117,10 +93,10 @@ const UPPER_LAYER_HEADROOM = 16 * 1024 * 1024
 interface InsertJob { index: HnswIndex, vectors: Float32Array, count: number }
 
 function parseInsert (payload: Uint8Array): InsertJob {
-  const m = decodeMap(payload, ['index', 'params', 'vectors', 'count'], 'vector_insert payload')
-  if ((m.index === undefined) === (m.params === undefined)) throw badPayload('vector_insert payload: give exactly one of index or params')
-  const index = m.index !== undefined ? HnswIndex.deserialize(bytesField(m, 'index', 'vector_insert payload')) : HnswIndex.create(decodeParams(m.params))
-  const count = intField(m, 'count', 'vector_insert payload', 1, HNSW_LIMITS.maxVectors)
+  const f = decode(payload, ['index', 'params', 'vectors', 'count'], 'vector_insert payload')
+  if (f.has('index') === f.has('params')) throw f.error('give exactly one of index or params')
+  const index = f.has('index') ? HnswIndex.deserialize(f.bytes('index')) : HnswIndex.create(decodeParams(f))
+  const count = f.int('count', { min: 1, max: HNSW_LIMITS.maxVectors })
   const dim = index.params.dim
   if (index.size + count > HNSW_LIMITS.maxVectors || (index.size + count) * dim > HNSW_LIMITS.maxValues) {
     throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `vector_insert: ${index.size} + ${count} vectors of dim ${dim} is over the index limit`)
@@ -129,18 +105,18 @@ function parseInsert (payload: Uint8Array): InsertJob {
   if (48 + total * (dim * 4 + 2 + 8 * index.params.M) > VECTOR_LIMITS.maxPayloadBytes - UPPER_LAYER_HEADROOM) {
     throw new KernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE', `vector_insert: an index of ${total} vectors (dim ${dim}, M ${index.params.M}) could pass the ${VECTOR_LIMITS.maxPayloadBytes}-byte output limit`)
   }
-  const vectors = bytesToMatrix(bytesField(m, 'vectors', 'vector_insert payload'), count, dim, 'vectors')
+  const vectors = bytesToMatrix(f.bytes('vectors'), count, dim, 'vectors')
   return { index, vectors, count }
 }
 
 interface SearchJob { index: HnswIndex, queries: Float32Array, nq: number, k: number, efSearch: number }
 
 function parseSearch (payload: Uint8Array): SearchJob {
-  const m = decodeMap(payload, ['index', 'queries', 'k', 'efSearch'], 'vector_search payload')
-  const k = intField(m, 'k', 'vector_search payload', 1, HNSW_LIMITS.maxK)
-  const efSearch = intField(m, 'efSearch', 'vector_search payload', 1, HNSW_LIMITS.maxEf)
-  const index = HnswIndex.deserialize(bytesField(m, 'index', 'vector_search payload'))
-  const queries = bytesToFloats(bytesField(m, 'queries', 'vector_search payload'), 'queries')
+  const f = decode(payload, ['index', 'queries', 'k', 'efSearch'], 'vector_search payload')
+  const k = f.int('k', { min: 1, max: HNSW_LIMITS.maxK })
+  const efSearch = f.int('efSearch', { min: 1, max: HNSW_LIMITS.maxEf })
+  const index = HnswIndex.deserialize(f.bytes('index'))
+  const queries = f.floats('queries')
   const dim = index.params.dim
   if (queries.length === 0 || queries.length % dim !== 0) {
     throw new KernelError('ERR_KERNEL_DIMENSION_MISMATCH', `queries: ${queries.length} values is not a positive whole number of dim-${dim} vectors`)
@@ -164,8 +140,8 @@ export function encodeVectorInsertPayload (input: VectorInsertInput): Uint8Array
 
 /** Read a vector_insert output. Throws `ERR_KERNEL_BAD_PAYLOAD`. @example HnswIndex.deserialize(decodeVectorInsertOutput(out).index) */
 export function decodeVectorInsertOutput (bytes: Uint8Array): VectorInsertOutput {
-  const m = decodeMap(bytes, ['index', 'count'], 'vector_insert output')
-  return { index: bytesField(m, 'index', 'vector_insert output'), count: intField(m, 'count', 'vector_insert output', 0, HNSW_LIMITS.maxVectors) }
+  const f = decode(bytes, ['index', 'count'], 'vector_insert output')
+  return { index: f.bytes('index'), count: f.int('count', { min: 0, max: HNSW_LIMITS.maxVectors }) }
 }
 
 /** Build a vector_search payload. @example encodeVectorSearchPayload({ index, queries, k: 10, efSearch: 64 }) */
@@ -175,23 +151,23 @@ export function encodeVectorSearchPayload (input: VectorSearchInput): Uint8Array
 
 /** Read a vector_search output. Throws `ERR_KERNEL_BAD_PAYLOAD`. @example decodeVectorSearchOutput(out).ids[0] */
 export function decodeVectorSearchOutput (bytes: Uint8Array): VectorSearchOutput {
-  const m = decodeMap(bytes, ['ids', 'distances'], 'vector_search output')
-  const idLists = m.ids; const distLists = m.distances
-  if (!Array.isArray(idLists) || !Array.isArray(distLists) || idLists.length !== distLists.length) throw badPayload('vector_search output: ids and distances must be arrays of one length')
+  const f = decode(bytes, ['ids', 'distances'], 'vector_search output')
+  const idLists = f.value('ids'); const distLists = f.value('distances')
+  if (!Array.isArray(idLists) || !Array.isArray(distLists) || idLists.length !== distLists.length) throw f.error('ids and distances must be arrays of one length')
   const ids: Uint32Array[] = []; const distances: Float32Array[] = []
   for (let q = 0; q < idLists.length; q++) {
     const list = idLists[q]
-    if (!Array.isArray(list)) throw badPayload(`vector_search output: ids[${q}] is not an array`)
+    if (!Array.isArray(list)) throw f.error(`ids[${q}] is not an array`)
     const row = new Uint32Array(list.length)
     for (let i = 0; i < list.length; i++) {
       const id = list[i]
-      if (typeof id !== 'number' || id < 0 || id > 0xffffffff) throw badPayload(`vector_search output: ids[${q}][${i}] is not a uint32`)
+      if (typeof id !== 'number' || id < 0 || id > 0xffffffff) throw f.error(`ids[${q}][${i}] is not a uint32`)
       row[i] = id
     }
     const d = distLists[q]
-    if (!(d instanceof Uint8Array)) throw badPayload(`vector_search output: distances[${q}] is not a byte string`)
+    if (!(d instanceof Uint8Array)) throw f.error(`distances[${q}] is not a byte string`)
     const dist = bytesToFloats(d, `distances[${q}]`)
-    if (dist.length !== row.length) throw badPayload(`vector_search output: query ${q} has ${row.length} ids and ${dist.length} distances`)
+    if (dist.length !== row.length) throw f.error(`query ${q} has ${row.length} ids and ${dist.length} distances`)
     ids.push(row); distances.push(dist)
   }
   return { ids, distances }

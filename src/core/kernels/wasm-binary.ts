@@ -6,7 +6,8 @@
  */
 import { KernelError } from './errors.ts'
 
-function invalid (message: string): KernelError {
+/** The error for a module the sandbox refuses. @example throw invalidModule('unknown section id 14') */
+export function invalidModule (message: string): KernelError {
   return new KernelError('ERR_WASM_INVALID_MODULE', message)
 }
 
@@ -33,13 +34,13 @@ export class WasmReader {
 
   /** One byte. */
   byte (): number {
-    if (this.pos >= this.end) throw invalid(`unexpected end of module at byte ${this.pos}`)
+    if (this.pos >= this.end) throw invalidModule(`unexpected end of module at byte ${this.pos}`)
     return this.bytes[this.pos++] as number
   }
 
   /** The next byte, without consuming it. */
   peek (): number {
-    if (this.pos >= this.end) throw invalid(`unexpected end of module at byte ${this.pos}`)
+    if (this.pos >= this.end) throw invalidModule(`unexpected end of module at byte ${this.pos}`)
     return this.bytes[this.pos] as number
   }
 
@@ -51,12 +52,12 @@ export class WasmReader {
       const b = this.byte()
       result += (b & 0x7f) * 2 ** shift
       if ((b & 0x80) === 0) {
-        if (result > 0xffffffff) throw invalid('u32 out of range')
+        if (result > 0xffffffff) throw invalidModule('u32 out of range')
         return result
       }
       shift += 7
     }
-    throw invalid('u32 longer than 5 bytes')
+    throw invalidModule('u32 longer than 5 bytes')
   }
 
   /** Skip a signed LEB128 integer of at most `bits` bits (32, 33 or 64), returning its value when it fits a double exactly. */
@@ -73,12 +74,12 @@ export class WasmReader {
         return result
       }
     }
-    throw invalid(`signed LEB128 longer than ${maxBytes} bytes`)
+    throw invalidModule(`signed LEB128 longer than ${maxBytes} bytes`)
   }
 
   /** `n` raw bytes (a view, not a copy). */
   take (n: number): Uint8Array {
-    if (n < 0 || this.pos + n > this.end) throw invalid(`a ${n}-byte field runs past the end of its section`)
+    if (n < 0 || this.pos + n > this.end) throw invalidModule(`a ${n}-byte field runs past the end of its section`)
     const out = this.bytes.subarray(this.pos, this.pos + n)
     this.pos += n
     return out
@@ -90,7 +91,7 @@ export class WasmReader {
   /** A vector length, checked against the bytes left (each element takes at least `minElementBytes`), so a forged count cannot make us loop or allocate. */
   count (minElementBytes = 1): number {
     const n = this.u32()
-    if (n * minElementBytes > this.end - this.pos) throw invalid(`a vector of ${n} elements does not fit in the ${this.end - this.pos} bytes left`)
+    if (n * minElementBytes > this.end - this.pos) throw invalidModule(`a vector of ${n} elements does not fit in the ${this.end - this.pos} bytes left`)
     return n
   }
 
@@ -101,7 +102,7 @@ export class WasmReader {
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(raw)
     } catch {
-      throw invalid('a name is not valid UTF-8')
+      throw invalidModule('a name is not valid UTF-8')
     }
   }
 }

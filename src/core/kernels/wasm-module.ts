@@ -24,7 +24,7 @@
  * opcode it does not know is refused rather than passed through unmetered.
  */
 import { KernelError } from './errors.ts'
-import { WasmReader, WasmWriter } from './wasm-binary.ts'
+import { WasmReader, WasmWriter, invalidModule as invalid } from './wasm-binary.ts'
 import { meterFunctionBody } from './wasm-meter.ts'
 import { wasm } from './wasm-api.ts'
 
@@ -85,10 +85,6 @@ interface Section { id: number, start: number, end: number }
 // Spec §5.5.2: non-custom sections appear in this order (the tag section, 13, sits after memory).
 const ORDER: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 }
 const GLOBAL_RANK = 7
-
-function invalid (message: string): KernelError {
-  return new KernelError('ERR_WASM_INVALID_MODULE', message)
-}
 
 function sameTypes (a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i])

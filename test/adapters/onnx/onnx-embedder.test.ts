@@ -9,7 +9,6 @@ import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
 import { DEFAULT_EMBEDDER, decodeEmbeddingOutput, embedderRegistry, embeddingKernel, encodeEmbeddingPayload } from '../../../src/core/kernels/embedding.ts'
 import { decodeSemanticMatchOutput, encodeSemanticMatchPayload, semanticMatchKernel } from '../../../src/core/kernels/semantic-match.ts'
 import { WordPieceTokenizer, parseVocab } from '../../../src/core/kernels/tokenizer.ts'
@@ -17,16 +16,13 @@ import { loadOnnxEmbedder, readModelPackage } from '../../../src/adapters/onnx/i
 import type { OnnxEmbedderConfig } from '../../../src/adapters/onnx/index.ts'
 import { ONNX_FLOAT, ONNX_INT64, TINY_CONFIG, makeTinyEmbedder, model, node, valueInfo } from '../../../scripts/make-tiny-onnx.ts'
 import type { TinyEmbedder } from '../../../scripts/make-tiny-onnx.ts'
+import { kernelError } from '../../core/kernels/helpers.ts'
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/tiny-embedder/', import.meta.url))
 const tiny = makeTinyEmbedder()
 const TEXTS = ['Translate English to French', 'review python code, please!', 'unknownwordzzz ☃', '', 'summarize the legal contract documents quickly']
 
-function failed (err: unknown): boolean {
-  assert.ok(err instanceof KernelError, `expected KernelError, got ${String(err)}`)
-  assert.equal(err.code, 'ERR_KERNEL_MODEL_LOAD_FAILED', err.message)
-  return true
-}
+const failed = kernelError('ERR_KERNEL_MODEL_LOAD_FAILED')
 
 /** The tiny model's forward pass in float64, pooled as asked, L2-normalised. */
 function reference (t: TinyEmbedder, text: string, pooling: 'mean' | 'cls'): Float64Array {
@@ -236,7 +232,7 @@ describe('adapters/onnx', () => {
     })
 
     it('a bad batch size is a bad parameter', async () => {
-      await assert.rejects(loadOnnxEmbedder({ modelDir: FIXTURE, batchSize: 0 }), (err: unknown) => err instanceof KernelError && err.code === 'ERR_KERNEL_BAD_PARAMETER')
+      await assert.rejects(loadOnnxEmbedder({ modelDir: FIXTURE, batchSize: 0 }), kernelError('ERR_KERNEL_BAD_PARAMETER'))
     })
   })
 

@@ -4,16 +4,15 @@ import fc from 'fast-check'
 import { WorkerThreadsPool } from '../../../src/adapters/workers/worker-pool.ts'
 import type { TaskEndInfo } from '../../../src/adapters/workers/worker-pool.ts'
 import { WorkerPoolError } from '../../../src/adapters/workers/errors.ts'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
 import { customWasmKernel, encodeCustomWasmPayload, decodeCustomWasmOutput } from '../../../src/core/kernels/custom-wasm.ts'
 import type { TaskType } from '../../../src/core/economy/prices.ts'
 import { seed } from '../../helpers/property.ts'
 import { echoModule, sumModule } from '../../fixtures/wasm/builder.ts'
+import { kernelError } from '../../core/kernels/helpers.ts'
 
 const KERNELS = new URL('../../fixtures/wasm/hostile-kernels.ts', import.meta.url)
 const BROKEN = new URL('../../fixtures/wasm/broken-kernels.ts', import.meta.url)
 const poolError = (code: string) => (err: unknown) => err instanceof WorkerPoolError && err.code === code
-const kernelError = (code: string) => (err: unknown) => err instanceof KernelError && err.code === code
 
 describe('WorkerThreadsPool', () => {
   it('runs custom_wasm in a worker with the same answer as in-process, across workers at once', async () => {

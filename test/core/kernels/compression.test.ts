@@ -7,18 +7,14 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { check } from '../../helpers/property.ts'
+import { kernelError } from './helpers.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
 import { floatsToBytes } from '../../../src/core/kernels/floats.ts'
 import {
   compressionKernel, quantize, dequantize, encodeQuantizePayload, encodeDequantizePayload,
   decodeQuantizeOutput, decodeDequantizeOutput, MAX_COMPRESSION_MAGNITUDE
 } from '../../../src/core/kernels/compression.ts'
 import type { QuantizeBits, QuantizedVectors } from '../../../src/core/kernels/compression.ts'
-
-function rejects (code: string): (err: unknown) => boolean {
-  return (err: unknown) => err instanceof KernelError && err.code === code
-}
 
 /** Unpack vector v's code j, independently of the kernel's packing loop. */
 function codeAt (q: QuantizedVectors, v: number, j: number): number {
@@ -180,9 +176,9 @@ describe('kernels', () => {
       it('refuses NaN and ±Infinity with ERR_KERNEL_NON_FINITE', () => {
         for (const bad of [NaN, Infinity, -Infinity]) {
           const payload = encodeCanonical({ op: 'quantize', bits: 8, dim: 2, vectors: floatsToBytes(new Float32Array([1, bad])) })
-          assert.throws(() => compressionKernel.size(payload), rejects('ERR_KERNEL_NON_FINITE'))
+          assert.throws(() => compressionKernel.size(payload), kernelError('ERR_KERNEL_NON_FINITE'))
           const deq = encodeCanonical({ op: 'dequantize', bits: 8, dim: 1, perVector: true, codes: new Uint8Array([1]), scales: floatsToBytes(new Float32Array([bad])), zeroPoints: floatsToBytes(new Float32Array([0])) })
-          assert.throws(() => compressionKernel.size(deq), rejects('ERR_KERNEL_NON_FINITE'))
+          assert.throws(() => compressionKernel.size(deq), kernelError('ERR_KERNEL_NON_FINITE'))
         }
       })
 
@@ -197,8 +193,8 @@ describe('kernels', () => {
           encodeDequantizePayload({ ...q, perVector: false })
         ]
         for (const p of cases) {
-          assert.throws(() => compressionKernel.size(p), rejects('ERR_KERNEL_DIMENSION_MISMATCH'))
-          await assert.rejects(compressionKernel.run(p), rejects('ERR_KERNEL_DIMENSION_MISMATCH'))
+          assert.throws(() => compressionKernel.size(p), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
+          await assert.rejects(compressionKernel.run(p), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
         }
       })
 
@@ -213,7 +209,7 @@ describe('kernels', () => {
           encodeDequantizePayload({ ...q, zeroPoints: new Float32Array([1.5]) }),
           encodeDequantizePayload({ ...q, scales: new Float32Array([-1]) })
         ]
-        for (const p of param) assert.throws(() => compressionKernel.size(p), rejects('ERR_KERNEL_BAD_PARAMETER'))
+        for (const p of param) assert.throws(() => compressionKernel.size(p), kernelError('ERR_KERNEL_BAD_PARAMETER'))
         const q4 = quantize({ bits: 4, dim: 3, vectors: new Float32Array([1, 2, 3]) })
         const padded = q4.codes.slice()
         padded[1] = (padded[1] as number) | 0x10
@@ -226,8 +222,8 @@ describe('kernels', () => {
           encodeDequantizePayload({ ...q4, codes: padded }),
           new Uint8Array([0x01])
         ]
-        for (const p of payload) assert.throws(() => compressionKernel.size(p), rejects('ERR_KERNEL_BAD_PAYLOAD'))
-        assert.throws(() => compressionKernel.size(encodeCanonical({ op: 'quantize', bits: 8, dim: 70_000, vectors: v })), rejects('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+        for (const p of payload) assert.throws(() => compressionKernel.size(p), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+        assert.throws(() => compressionKernel.size(encodeCanonical({ op: 'quantize', bits: 8, dim: 70_000, vectors: v })), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
       })
     })
   })

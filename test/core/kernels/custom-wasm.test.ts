@@ -10,22 +10,13 @@ import { KernelError } from '../../../src/core/kernels/errors.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
 import { wasm } from '../../../src/core/kernels/wasm-api.ts'
 import { randomProgram, runUninstrumented } from '../../fixtures/wasm/random-program.ts'
-import { check, seed } from '../../helpers/property.ts'
+import { check } from '../../helpers/property.ts'
+import { checkAsync, kernelError } from './helpers.ts'
 import { ALLOC_1024, OP, T, buildModule, echoModule, i32, i64, packed, runFunc, sumModule } from '../../fixtures/wasm/builder.ts'
 import { hostileCorpus, infiniteLoop, memoryBombGrowing } from '../../fixtures/wasm/hostile.ts'
 
-const code = (c: string) => (err: unknown) => err instanceof KernelError && err.code === c
-
 async function runWasm (module: Uint8Array, input: Uint8Array, fuel: number, extra: { maxMemoryPages?: number, maxOutputBytes?: number } = {}) {
   return decodeCustomWasmOutput(await customWasmKernel.run(encodeCustomWasmPayload({ module, input, fuel, ...extra })))
-}
-
-async function checkAsync<Ts extends [unknown, ...unknown[]]> (property: fc.IAsyncProperty<Ts>, numRuns: number): Promise<void> {
-  try {
-    await fc.assert(property, { seed, numRuns })
-  } catch (err) {
-    throw new Error(`property failed; reproduce with SEED=${seed}: ${(err as Error).message}`, { cause: err })
-  }
 }
 
 describe('custom_wasm kernel', () => {
@@ -54,14 +45,14 @@ describe('custom_wasm kernel', () => {
       await checkAsync(fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), async input => {
         const used = (await runWasm(sumModule(), input, 1e6)).fuelUsed
         assert.equal((await runWasm(sumModule(), input, used)).fuelUsed, used)
-        await assert.rejects(runWasm(sumModule(), input, used - 1), code('ERR_WASM_OUT_OF_FUEL'))
+        await assert.rejects(runWasm(sumModule(), input, used - 1), kernelError('ERR_WASM_OUT_OF_FUEL'))
       }), 30)
     })
 
     it('runs a start function under the same budget, after the budget is set', async () => {
       const start = { params: [], results: [], body: [OP.loop, OP.void, OP.br, 0, OP.end] }
       const module = buildModule({ functions: [ALLOC_1024, runFunc(i64(0)), start], start: 2 })
-      await assert.rejects(runWasm(module, new Uint8Array(0), 10_000), code('ERR_WASM_OUT_OF_FUEL'))
+      await assert.rejects(runWasm(module, new Uint8Array(0), 10_000), kernelError('ERR_WASM_OUT_OF_FUEL'))
       // a start function that sets a global run sees
       const setter = { params: [], results: [], body: [...i32(42), OP.globalSet, 0] }
       const reads = runFunc([...i32(0), OP.globalGet, 0, OP.i32Store, 2, 0, ...i64(4)])
@@ -74,7 +65,7 @@ describe('custom_wasm kernel', () => {
         imports: [{ module: 'env', name: 'abort', func: { params: [T.i32], results: [] } }],
         functions: [ALLOC_1024, runFunc([...i32(7), OP.call, 0, ...i64(0)])]
       })
-      await assert.rejects(runWasm(module, new Uint8Array(0), 1000), (err: unknown) => code('ERR_WASM_TRAP')(err) && /abort\(7\)/.test((err as Error).message))
+      await assert.rejects(runWasm(module, new Uint8Array(0), 1000), (err: unknown) => kernelError('ERR_WASM_TRAP')(err) && /abort\(7\)/.test((err as Error).message))
     })
 
     it('charges bulk memory by length (1 fuel per 16 bytes)', async () => {
@@ -90,7 +81,7 @@ describe('custom_wasm kernel', () => {
     it('answers every hostile corpus case with its error (in-process; the deadline case runs out of fuel here)', async () => {
       for (const c of hostileCorpus()) {
         const expect = c.code === 'ERR_WASM_TIMEOUT' ? 'ERR_WASM_OUT_OF_FUEL' : c.code
-        await assert.rejects(runWasm(c.module, new Uint8Array(8), c.code === 'ERR_WASM_TIMEOUT' ? 1e7 : c.fuel), code(expect), c.name)
+        await assert.rejects(runWasm(c.module, new Uint8Array(8), c.code === 'ERR_WASM_TIMEOUT' ? 1e7 : c.fuel), kernelError(expect), c.name)
       }
     })
 
@@ -100,30 +91,30 @@ describe('custom_wasm kernel', () => {
       assert.equal(await pages(3), 3)
       const declaredMax = buildModule({ memory: { min: 1, max: 65536, export: 'memory' }, functions: [ALLOC_1024, runFunc(i64(0))] })
       assert.equal(prepareModule(declaredMax, { maxMemoryPages: 8 }).memory.maximum, 8)
-      await assert.rejects(runWasm(buildModule({ memory: { min: 9, export: 'memory' }, functions: [ALLOC_1024, runFunc(i64(0))] }), new Uint8Array(0), 10, { maxMemoryPages: 8 }), code('ERR_WASM_MEMORY_LIMIT'))
+      await assert.rejects(runWasm(buildModule({ memory: { min: 9, export: 'memory' }, functions: [ALLOC_1024, runFunc(i64(0))] }), new Uint8Array(0), 10, { maxMemoryPages: 8 }), kernelError('ERR_WASM_MEMORY_LIMIT'))
     })
 
     it('caps tables', () => {
       const m = buildModule({ tables: [{ min: 70_000 }], functions: [ALLOC_1024, runFunc(i64(0))] })
-      assert.throws(() => prepareModule(m, { maxMemoryPages: 8 }), code('ERR_WASM_MEMORY_LIMIT'))
+      assert.throws(() => prepareModule(m, { maxMemoryPages: 8 }), kernelError('ERR_WASM_MEMORY_LIMIT'))
     })
 
     it('caps the output (maxOutputBytes) and refuses an output outside memory', async () => {
-      await assert.rejects(runWasm(echoModule(), new Uint8Array(10), 1000, { maxOutputBytes: 9 }), code('ERR_WASM_OUTPUT_TOO_LARGE'))
+      await assert.rejects(runWasm(echoModule(), new Uint8Array(10), 1000, { maxOutputBytes: 9 }), kernelError('ERR_WASM_OUTPUT_TOO_LARGE'))
       assert.equal((await runWasm(echoModule(), new Uint8Array(10), 1000, { maxOutputBytes: 10 })).output.length, 10)
       const outside = buildModule({ functions: [ALLOC_1024, runFunc(packed(i32(65530), i32(16)))] })
-      await assert.rejects(runWasm(outside, new Uint8Array(0), 1000), code('ERR_WASM_TRAP'))
+      await assert.rejects(runWasm(outside, new Uint8Array(0), 1000), kernelError('ERR_WASM_TRAP'))
       const badAlloc = buildModule({ functions: [{ ...ALLOC_1024, body: i32(65535) }, runFunc(i64(0))] })
-      await assert.rejects(runWasm(badAlloc, new Uint8Array(10), 1000), code('ERR_WASM_TRAP'))
+      await assert.rejects(runWasm(badAlloc, new Uint8Array(10), 1000), kernelError('ERR_WASM_TRAP'))
     })
 
     it('traps: unreachable, out-of-bounds load', async () => {
-      await assert.rejects(runWasm(buildModule({ functions: [ALLOC_1024, runFunc([OP.unreachable])] }), new Uint8Array(0), 1000), code('ERR_WASM_TRAP'))
-      await assert.rejects(runWasm(buildModule({ functions: [ALLOC_1024, runFunc([...i32(1 << 20), OP.i32Load8U, 0, 0, OP.drop, ...i64(0)])] }), new Uint8Array(0), 1000), code('ERR_WASM_TRAP'))
+      await assert.rejects(runWasm(buildModule({ functions: [ALLOC_1024, runFunc([OP.unreachable])] }), new Uint8Array(0), 1000), kernelError('ERR_WASM_TRAP'))
+      await assert.rejects(runWasm(buildModule({ functions: [ALLOC_1024, runFunc([...i32(1 << 20), OP.i32Load8U, 0, 0, OP.drop, ...i64(0)])] }), new Uint8Array(0), 1000), kernelError('ERR_WASM_TRAP'))
     })
 
     it('refuses malformed modules, missing or mistyped ABI exports, reserved names and unsupported features', () => {
-      const refused = (module: Uint8Array, c = 'ERR_WASM_INVALID_MODULE') => assert.throws(() => prepareModule(module, { maxMemoryPages: 8 }), code(c))
+      const refused = (module: Uint8Array, c = 'ERR_WASM_INVALID_MODULE') => assert.throws(() => prepareModule(module, { maxMemoryPages: 8 }), kernelError(c))
       refused(new Uint8Array([1, 2, 3]))
       refused(new Uint8Array(MAX_MODULE_BYTES + 1))
       refused(buildModule({ functions: [runFunc(i64(0))] })) // no alloc
@@ -164,7 +155,7 @@ describe('custom_wasm kernel', () => {
         assert.equal(a.fuelUsed, b.fuelUsed)
         assert.ok(a.fuelUsed > 0)
         // the budget is exact: one fuel less runs out
-        await assert.rejects(runWasm(module, new Uint8Array(0), a.fuelUsed - 1, { maxOutputBytes: 1024 }), code('ERR_WASM_OUT_OF_FUEL'))
+        await assert.rejects(runWasm(module, new Uint8Array(0), a.fuelUsed - 1, { maxOutputBytes: 1024 }), kernelError('ERR_WASM_OUT_OF_FUEL'))
       }), 150)
       assert.ok(loops > 0)
     })
@@ -182,16 +173,16 @@ describe('custom_wasm kernel', () => {
     it('refuses bad payloads with precise codes, before running anything', () => {
       const module = echoModule()
       const input = new Uint8Array(0)
-      assert.throws(() => customWasmKernel.size(new Uint8Array([0xff])), code('ERR_KERNEL_BAD_PAYLOAD'))
-      assert.throws(() => customWasmKernel.size(encodeCanonical([1])), code('ERR_KERNEL_BAD_PAYLOAD'))
-      assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel: 1, extra: 1 })), code('ERR_KERNEL_BAD_PAYLOAD'))
-      assert.throws(() => customWasmKernel.size(encodeCanonical({ module: 'x', input, fuel: 1 })), code('ERR_KERNEL_BAD_PAYLOAD'))
+      assert.throws(() => customWasmKernel.size(new Uint8Array([0xff])), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+      assert.throws(() => customWasmKernel.size(encodeCanonical([1])), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+      assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel: 1, extra: 1 })), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+      assert.throws(() => customWasmKernel.size(encodeCanonical({ module: 'x', input, fuel: 1 })), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
       for (const fuel of [0, -1, MAX_WASM_FUEL + 1, 'x']) {
-        assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel })), code('ERR_KERNEL_BAD_PARAMETER'))
+        assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel })), kernelError('ERR_KERNEL_BAD_PARAMETER'))
       }
-      assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel: 1, maxMemoryPages: 1025 })), code('ERR_KERNEL_BAD_PARAMETER'))
-      assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel: 1, maxOutputBytes: 2 ** 24 + 1 })), code('ERR_KERNEL_BAD_PARAMETER'))
-      assert.throws(() => customWasmKernel.size(encodeCustomWasmPayload({ module: infiniteLoop().slice(0, 20), input, fuel: 1 })), code('ERR_WASM_INVALID_MODULE'))
+      assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel: 1, maxMemoryPages: 1025 })), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => customWasmKernel.size(encodeCanonical({ module, input, fuel: 1, maxOutputBytes: 2 ** 24 + 1 })), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => customWasmKernel.size(encodeCustomWasmPayload({ module: infiniteLoop().slice(0, 20), input, fuel: 1 })), kernelError('ERR_WASM_INVALID_MODULE'))
     })
 
     it('agree(): exact bytes of {output, fuelUsed}; malformed outputs agree with nothing and never throw', () => {

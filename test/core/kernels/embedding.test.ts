@@ -6,7 +6,8 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
-import { check, seed } from '../../helpers/property.ts'
+import { check } from '../../helpers/property.ts'
+import { checkAsync, kernelError } from './helpers.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
 import { KernelError } from '../../../src/core/kernels/errors.ts'
 import { floatsToBytes } from '../../../src/core/kernels/floats.ts'
@@ -19,14 +20,6 @@ import type { Embedder } from '../../../src/core/kernels/embedding.ts'
 
 const hashed = new HashedNgramEmbedder()
 const MODEL = DEFAULT_EMBEDDER.id
-
-function code (c: string) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof KernelError, `expected KernelError, got ${String(err)}`)
-    assert.equal(err.code, c, err.message)
-    return true
-  }
-}
 
 function norm (v: Float32Array): number {
   let s = 0
@@ -43,15 +36,6 @@ function fnv1a (bytes: Uint8Array): number {
 function fmix32 (h: number): number {
   h ^= h >>> 16; h = Math.imul(h, 0x85EBCA6B); h ^= h >>> 13; h = Math.imul(h, 0xC2B2AE35); h ^= h >>> 16
   return h >>> 0
-}
-
-/** `check` for async properties: the run's seed, named in the failure message. */
-async function checkAsync<Ts extends [unknown, ...unknown[]]> (property: fc.IAsyncProperty<Ts>, numRuns = 100): Promise<void> {
-  try {
-    await fc.assert(property, { seed, numRuns })
-  } catch (err) {
-    throw new Error(`property failed; reproduce with SEED=${seed}: ${(err as Error).message}`, { cause: err })
-  }
 }
 
 describe('kernels/embedding', () => {
@@ -121,7 +105,7 @@ describe('kernels/embedding', () => {
     })
 
     it('refuses a dim that is not a power of two in 16..4096', () => {
-      for (const dim of [0, 8, 100, 8192, 1.5]) assert.throws(() => new HashedNgramEmbedder({ dim }), code('ERR_KERNEL_BAD_PARAMETER'))
+      for (const dim of [0, 8, 100, 8192, 1.5]) assert.throws(() => new HashedNgramEmbedder({ dim }), kernelError('ERR_KERNEL_BAD_PARAMETER'))
       assert.equal(new HashedNgramEmbedder({ dim: 64 }).id, 'hashed-ngram-v1-64')
     })
   })
@@ -129,13 +113,13 @@ describe('kernels/embedding', () => {
   describe('embedderRegistry()', () => {
     it('refuses duplicate ids, bad ids and bad dims; finds by id', () => {
       const fake = (id: string, dim: number): Embedder => ({ id, dim, embed: async () => [] })
-      assert.throws(() => embedderRegistry([DEFAULT_EMBEDDER, DEFAULT_EMBEDDER]), code('ERR_KERNEL_BAD_PARAMETER'))
-      assert.throws(() => embedderRegistry([fake('has space', 4)]), code('ERR_KERNEL_BAD_PARAMETER'))
-      assert.throws(() => embedderRegistry([fake('', 4)]), code('ERR_KERNEL_BAD_PARAMETER'))
-      assert.throws(() => embedderRegistry([fake('x', 0)]), code('ERR_KERNEL_BAD_PARAMETER'))
-      assert.throws(() => embedderRegistry([fake('x', 4097)]), code('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => embedderRegistry([DEFAULT_EMBEDDER, DEFAULT_EMBEDDER]), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => embedderRegistry([fake('has space', 4)]), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => embedderRegistry([fake('', 4)]), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => embedderRegistry([fake('x', 0)]), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => embedderRegistry([fake('x', 4097)]), kernelError('ERR_KERNEL_BAD_PARAMETER'))
       assert.equal(embedderFor(DEFAULT_EMBEDDERS, MODEL), DEFAULT_EMBEDDER)
-      assert.throws(() => embedderFor(DEFAULT_EMBEDDERS, 'nope'), code('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => embedderFor(DEFAULT_EMBEDDERS, 'nope'), kernelError('ERR_KERNEL_BAD_PARAMETER'))
     })
   })
 
@@ -160,8 +144,8 @@ describe('kernels/embedding', () => {
       // A node without the model prices the task (size) but refuses to run it.
       const elsewhere = encodeEmbeddingPayload({ model: small.id, texts: ['a', 'b'] })
       assert.equal(EMBEDDING_KERNEL.size(elsewhere), 2)
-      await assert.rejects(EMBEDDING_KERNEL.run(elsewhere), code('ERR_KERNEL_BAD_PARAMETER'))
-      await assert.rejects(EMBEDDING_KERNEL.run(encodeEmbeddingPayload({ model: 'no-such-model', texts: ['a'] })), code('ERR_KERNEL_BAD_PARAMETER'))
+      await assert.rejects(EMBEDDING_KERNEL.run(elsewhere), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      await assert.rejects(EMBEDDING_KERNEL.run(encodeEmbeddingPayload({ model: 'no-such-model', texts: ['a'] })), kernelError('ERR_KERNEL_BAD_PARAMETER'))
     })
 
     it('refuses every bad input with a precise code, in size() and run()', async () => {
@@ -183,17 +167,17 @@ describe('kernels/embedding', () => {
         ['oversized payload', raw({ model: MODEL, texts: Array(200).fill('x'.repeat(8000)) }), 'ERR_KERNEL_PAYLOAD_TOO_LARGE']
       ]
       for (const [what, payload, c] of cases) {
-        assert.throws(() => EMBEDDING_KERNEL.size(payload), code(c), what)
-        await assert.rejects(EMBEDDING_KERNEL.run(payload), code(c), what)
+        assert.throws(() => EMBEDDING_KERNEL.size(payload), kernelError(c), what)
+        await assert.rejects(EMBEDDING_KERNEL.run(payload), kernelError(c), what)
       }
-      assert.throws(() => EMBEDDING_KERNEL.size('x' as unknown as Uint8Array), code('ERR_KERNEL_BAD_PAYLOAD'))
+      assert.throws(() => EMBEDDING_KERNEL.size('x' as unknown as Uint8Array), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
     })
 
     it('refuses the same inputs when a client encodes them', () => {
-      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: [] }), code('ERR_KERNEL_BAD_PARAMETER'))
-      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: ['\uD800'] }), code('ERR_KERNEL_BAD_PAYLOAD'))
-      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: [null as unknown as string] }), code('ERR_KERNEL_BAD_PAYLOAD'))
-      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: Array(200).fill('x'.repeat(8000)) }), code('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: [] }), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: ['\uD800'] }), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: [null as unknown as string] }), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+      assert.throws(() => encodeEmbeddingPayload({ model: MODEL, texts: Array(200).fill('x'.repeat(8000)) }), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
     })
 
     it('fails a task whose embedder breaks its contract', async () => {
@@ -201,9 +185,9 @@ describe('kernels/embedding', () => {
       const wrongCount: Embedder = { id: 'bad-count', dim: 4, embed: async () => [] }
       const nan: Embedder = { id: 'bad-nan', dim: 2, embed: async t => t.map(() => Float32Array.of(NaN, 0)) }
       const kernel = embeddingKernel(embedderRegistry([wrongLength, wrongCount, nan]))
-      await assert.rejects(kernel.run(encodeEmbeddingPayload({ model: 'bad-len', texts: ['a'] })), code('ERR_KERNEL_DIMENSION_MISMATCH'))
-      await assert.rejects(kernel.run(encodeEmbeddingPayload({ model: 'bad-count', texts: ['a'] })), code('ERR_KERNEL_DIMENSION_MISMATCH'))
-      await assert.rejects(kernel.run(encodeEmbeddingPayload({ model: 'bad-nan', texts: ['a'] })), code('ERR_KERNEL_NON_FINITE'))
+      await assert.rejects(kernel.run(encodeEmbeddingPayload({ model: 'bad-len', texts: ['a'] })), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
+      await assert.rejects(kernel.run(encodeEmbeddingPayload({ model: 'bad-count', texts: ['a'] })), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
+      await assert.rejects(kernel.run(encodeEmbeddingPayload({ model: 'bad-nan', texts: ['a'] })), kernelError('ERR_KERNEL_NON_FINITE'))
     })
 
     it('stops on an aborted signal', async () => {

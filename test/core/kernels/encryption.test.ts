@@ -5,24 +5,14 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { seed } from '../../helpers/property.ts'
+import { checkAsync, kernelError } from './helpers.ts'
 import { fromHex, toHex } from '../../../src/core/bytes.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
 import {
   encryptionKernel, encodeEncryptionPayload, decodeEncryptionOutput,
   MAX_ENCRYPTION_DATA_BYTES, MAX_ENCRYPTION_AAD_BYTES
 } from '../../../src/core/kernels/encryption.ts'
 import type { EncryptionPayload } from '../../../src/core/kernels/encryption.ts'
-
-/** Run an async fast-check property with the run's seed; a failure names the seed. */
-async function checkAsync<Ts extends [unknown, ...unknown[]]> (property: fc.IAsyncProperty<Ts>, numRuns: number): Promise<void> {
-  try {
-    await fc.assert(property, { seed, numRuns })
-  } catch (err) {
-    throw new Error(`property failed; reproduce with SEED=${seed}: ${(err as Error).message}`, { cause: err })
-  }
-}
 
 const hex = (s: string): Uint8Array => fromHex(s.replace(/\s+/g, '')) as Uint8Array
 
@@ -43,10 +33,6 @@ function payload (p: Partial<EncryptionPayload> & Pick<EncryptionPayload, 'op' |
 
 async function run (p: Uint8Array): Promise<Uint8Array> {
   return decodeEncryptionOutput(await encryptionKernel.run(p)).data
-}
-
-function rejects (code: string): (err: unknown) => boolean {
-  return (err: unknown) => err instanceof KernelError && err.code === code
 }
 
 describe('kernels', () => {
@@ -86,22 +72,22 @@ describe('kernels', () => {
       await checkAsync(fc.asyncProperty(fc.integer({ min: 0, max: sealed.length * 8 - 1 }), async bit => {
         const bad = sealed.slice()
         bad[bit >> 3] = (bad[bit >> 3] as number) ^ (1 << (bit & 7))
-        await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key, iv, aad, data: bad })), rejects('ERR_KERNEL_DECRYPT_FAILED'))
+        await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key, iv, aad, data: bad })), kernelError('ERR_KERNEL_DECRYPT_FAILED'))
       }), 100)
       const otherIv = iv.slice(); otherIv[0] = 3
-      await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key, iv: otherIv, aad, data: sealed })), rejects('ERR_KERNEL_DECRYPT_FAILED'))
-      await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key, iv, data: sealed })), rejects('ERR_KERNEL_DECRYPT_FAILED'))
+      await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key, iv: otherIv, aad, data: sealed })), kernelError('ERR_KERNEL_DECRYPT_FAILED'))
+      await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key, iv, data: sealed })), kernelError('ERR_KERNEL_DECRYPT_FAILED'))
       const otherKey = key.slice(); otherKey[31] = 0x81
-      await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key: otherKey, iv, aad, data: sealed })), rejects('ERR_KERNEL_DECRYPT_FAILED'))
+      await assert.rejects(encryptionKernel.run(encodeEncryptionPayload({ op: 'decrypt', key: otherKey, iv, aad, data: sealed })), kernelError('ERR_KERNEL_DECRYPT_FAILED'))
     })
 
     it('refuses keys that are not 32 bytes and IVs that are not 12 (test cases 17/18 use other IVs)', () => {
       for (const n of [0, 16, 24, 31, 33]) {
-        assert.throws(() => payload({ op: 'encrypt', data: new Uint8Array(1), key: new Uint8Array(n) }), rejects('ERR_KERNEL_BAD_PARAMETER'))
+        assert.throws(() => payload({ op: 'encrypt', data: new Uint8Array(1), key: new Uint8Array(n) }), kernelError('ERR_KERNEL_BAD_PARAMETER'))
       }
       for (const n of [0, 8, 11, 13, 16, 60]) {
         const raw = encodeCanonical({ op: 'encrypt', key: new Uint8Array(32), iv: new Uint8Array(n), data: new Uint8Array(1) })
-        assert.throws(() => encryptionKernel.size(raw), rejects('ERR_KERNEL_BAD_PARAMETER'))
+        assert.throws(() => encryptionKernel.size(raw), kernelError('ERR_KERNEL_BAD_PARAMETER'))
       }
     })
 
@@ -119,16 +105,16 @@ describe('kernels', () => {
         encodeCanonical({ op: 'decrypt', key, iv, data: new Uint8Array(15) })
       ]
       for (const p of bad) {
-        assert.throws(() => encryptionKernel.size(p), rejects('ERR_KERNEL_BAD_PAYLOAD'))
-        await assert.rejects(encryptionKernel.run(p), rejects('ERR_KERNEL_BAD_PAYLOAD'))
+        assert.throws(() => encryptionKernel.size(p), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+        await assert.rejects(encryptionKernel.run(p), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
       }
     })
 
     it('refuses data and AAD above the documented limits', () => {
       const key = new Uint8Array(32)
       const iv = new Uint8Array(12)
-      assert.throws(() => encryptionKernel.size(encodeCanonical({ op: 'encrypt', key, iv, data: new Uint8Array(MAX_ENCRYPTION_DATA_BYTES + 1) })), rejects('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
-      assert.throws(() => encryptionKernel.size(encodeCanonical({ op: 'encrypt', key, iv, data: new Uint8Array(1), aad: new Uint8Array(MAX_ENCRYPTION_AAD_BYTES + 1) })), rejects('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+      assert.throws(() => encryptionKernel.size(encodeCanonical({ op: 'encrypt', key, iv, data: new Uint8Array(MAX_ENCRYPTION_DATA_BYTES + 1) })), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+      assert.throws(() => encryptionKernel.size(encodeCanonical({ op: 'encrypt', key, iv, data: new Uint8Array(1), aad: new Uint8Array(MAX_ENCRYPTION_AAD_BYTES + 1) })), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
       assert.equal(encryptionKernel.size(encodeCanonical({ op: 'encrypt', key, iv, data: new Uint8Array(MAX_ENCRYPTION_DATA_BYTES) })), MAX_ENCRYPTION_DATA_BYTES)
     })
 

@@ -6,20 +6,17 @@ import type { HnswMetric, HnswParams } from '../../../src/core/kernels/hnsw.ts'
 import { HnswHeap } from '../../../src/core/kernels/hnsw-heap.ts'
 import { VectorArena, wasmSimdAvailable } from '../../../src/core/kernels/hnsw-distance.ts'
 import { KernelError } from '../../../src/core/kernels/errors.ts'
+import { prng } from '../../helpers/fixtures.ts'
+import { check } from '../../helpers/property.ts'
+import { kernelError } from './helpers.ts'
 
-const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
 const METRICS: HnswMetric[] = ['l2', 'cosine', 'dot']
 
 /** Seeded Gaussian clusters (mulberry32 + Box-Muller): 20 centres, unit noise. */
 function clustered (n: number, dim: number, s: number): Float32Array {
-  let state = s >>> 0
-  const u = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296
-  }
+  const next = prng(s)
+  // In (0, 1), never 0: half a step above mulberry32's k / 2^32 (exact in a double), for log(u).
+  const u = (): number => next() + 2 ** -33
   const g = (): number => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
   const centres = Array.from({ length: 20 }, () => Array.from({ length: dim }, () => 3 * g()))
   const out = new Float32Array(n * dim)
@@ -45,11 +42,6 @@ function build (metric: HnswMetric, data: Float32Array, n: number, dim: number, 
   const index = HnswIndex.create({ dim, M, efConstruction, metric, seed: s })
   for (let i = 0; i < n; i++) index.add(data, i * dim)
   return index
-}
-
-function code (fn: () => unknown): string {
-  try { fn() } catch (err) { assert.ok(err instanceof KernelError, `not a KernelError: ${String(err)}`); return err.code }
-  assert.fail('did not throw')
 }
 
 describe('kernels/hnsw', () => {
@@ -78,7 +70,7 @@ describe('kernels/hnsw', () => {
     }
 
     it('returns sorted results with exact distances (property)', () => {
-      fc.assert(fc.property(
+      check(fc.property(
         fc.constantFrom(...METRICS),
         fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: dim, maxLength: dim }),
         fc.integer({ min: 1, max: 50 }),
@@ -94,7 +86,7 @@ describe('kernels/hnsw', () => {
             const want = trueDistance(metric, q, 0, data, (res.ids[i] as number) * dim, dim)
             assert.ok(Math.abs(want - (res.distances[i] as number)) <= 1e-5 * Math.max(1, Math.abs(want)), `distance ${String(res.distances[i])} != ${want}`)
           }
-        }), { seed, numRuns: 60 })
+        }), 60)
     })
 
     it('finds an exact stored vector at distance ~0 (l2, cosine)', () => {
@@ -185,7 +177,7 @@ describe('kernels/hnsw', () => {
     ]
     for (const [name, bytes] of cases) {
       it(`rejects ${name} with ERR_KERNEL_BAD_PAYLOAD`, () => {
-        assert.equal(code(() => HnswIndex.deserialize(bytes)), 'ERR_KERNEL_BAD_PAYLOAD')
+        assert.throws(() => HnswIndex.deserialize(bytes), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
       })
     }
 
@@ -193,7 +185,7 @@ describe('kernels/hnsw', () => {
       const index = HnswIndex.deserialize(small)
       // Find a node with >= 2 layer-0 neighbours: the first has them in a 50-node graph.
       const dup = mutate((b, v) => { assert.ok((b[linkStart] as number) >= 2); v.setUint32(linkStart + 5, v.getUint32(linkStart + 1, true), true) })
-      assert.equal(code(() => HnswIndex.deserialize(dup)), 'ERR_KERNEL_BAD_PAYLOAD')
+      assert.throws(() => HnswIndex.deserialize(dup), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
       assert.equal(index.size, 50)
       // A layer-0-only graph with one node claiming a level: its upper list points at a level-0 node.
       const flat = HnswIndex.create({ dim: 1, M: 2, efConstruction: 4, metric: 'l2', seed: 0 })
@@ -211,15 +203,15 @@ describe('kernels/hnsw', () => {
       p += 1 + 4 * (bytes[p] as number)
       if ((bytes[p] as number) > 0) {
         view.setUint32(p + 1, lowId, true)
-        assert.equal(code(() => HnswIndex.deserialize(bytes)), 'ERR_KERNEL_BAD_PAYLOAD')
+        assert.throws(() => HnswIndex.deserialize(bytes), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
       }
     })
 
     it('never crashes on random byte flips (property)', () => {
-      fc.assert(fc.property(fc.integer({ min: 0, max: small.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
+      check(fc.property(fc.integer({ min: 0, max: small.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
         const b = small.slice(); b[at] = (b[at] as number) ^ x
         try { HnswIndex.deserialize(b).search(new Float32Array(dim), 5, 10) } catch (err) { assert.ok(err instanceof KernelError, String(err)) }
-      }), { seed, numRuns: 300 })
+      }), 300)
     })
   })
 
@@ -232,23 +224,23 @@ describe('kernels/hnsw', () => {
       ['seed over uint32', { ...ok, seed: 2 ** 32 }], ['unknown metric', { ...ok, metric: 'manhattan' as HnswMetric }]
     ]
     for (const [name, params] of badParams) {
-      it(`refuses ${name} with ERR_KERNEL_BAD_PARAMETER`, () => { assert.equal(code(() => HnswIndex.create(params)), 'ERR_KERNEL_BAD_PARAMETER') })
+      it(`refuses ${name} with ERR_KERNEL_BAD_PARAMETER`, () => { assert.throws(() => HnswIndex.create(params), kernelError('ERR_KERNEL_BAD_PARAMETER')) })
     }
 
     it('refuses wrong dimensions, non-finite values, and bad k / efSearch, leaving the index unchanged', () => {
       const index = HnswIndex.create(ok)
       index.add(new Float32Array([1, 2, 3, 4]))
       const before = index.serialize()
-      assert.equal(code(() => index.add(new Float32Array(3))), 'ERR_KERNEL_DIMENSION_MISMATCH')
-      assert.equal(code(() => index.add(new Float32Array([1, NaN, 0, 0]))), 'ERR_KERNEL_NON_FINITE')
-      assert.equal(code(() => index.add(new Float32Array([1, 0, Infinity, 0]))), 'ERR_KERNEL_NON_FINITE')
-      assert.equal(code(() => index.add(new Float32Array([1, 0, 2e15, 0]))), 'ERR_KERNEL_NON_FINITE')
-      assert.equal(code(() => index.search(new Float32Array(5), 1, 10)), 'ERR_KERNEL_DIMENSION_MISMATCH')
-      assert.equal(code(() => index.search(new Float32Array([0, 0, 0, -Infinity]), 1, 10)), 'ERR_KERNEL_NON_FINITE')
-      assert.equal(code(() => index.search(new Float32Array(4), 0, 10)), 'ERR_KERNEL_BAD_PARAMETER')
-      assert.equal(code(() => index.search(new Float32Array(4), HNSW_LIMITS.maxK + 1, 10)), 'ERR_KERNEL_BAD_PARAMETER')
-      assert.equal(code(() => index.search(new Float32Array(4), 1, 0)), 'ERR_KERNEL_BAD_PARAMETER')
-      assert.equal(code(() => index.search(new Float32Array(4), 1, HNSW_LIMITS.maxEf + 1)), 'ERR_KERNEL_BAD_PARAMETER')
+      assert.throws(() => index.add(new Float32Array(3)), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
+      assert.throws(() => index.add(new Float32Array([1, NaN, 0, 0])), kernelError('ERR_KERNEL_NON_FINITE'))
+      assert.throws(() => index.add(new Float32Array([1, 0, Infinity, 0])), kernelError('ERR_KERNEL_NON_FINITE'))
+      assert.throws(() => index.add(new Float32Array([1, 0, 2e15, 0])), kernelError('ERR_KERNEL_NON_FINITE'))
+      assert.throws(() => index.search(new Float32Array(5), 1, 10), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
+      assert.throws(() => index.search(new Float32Array([0, 0, 0, -Infinity]), 1, 10), kernelError('ERR_KERNEL_NON_FINITE'))
+      assert.throws(() => index.search(new Float32Array(4), 0, 10), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => index.search(new Float32Array(4), HNSW_LIMITS.maxK + 1, 10), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => index.search(new Float32Array(4), 1, 0), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => index.search(new Float32Array(4), 1, HNSW_LIMITS.maxEf + 1), kernelError('ERR_KERNEL_BAD_PARAMETER'))
       assert.deepEqual(index.serialize(), before)
     })
   })
@@ -257,7 +249,7 @@ describe('kernels/hnsw', () => {
     it('runs the WebAssembly SIMD path on this engine', () => { assert.equal(wasmSimdAvailable(), true) })
 
     it('computes bit-identical distances with WebAssembly and the JavaScript emulation (property)', () => {
-      fc.assert(fc.property(
+      check(fc.property(
         fc.integer({ min: 1, max: 70 }),
         fc.constantFrom('l2' as const, 'ip' as const),
         fc.array(fc.float({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }), { minLength: 140, maxLength: 140 }),
@@ -267,21 +259,19 @@ describe('kernels/hnsw', () => {
           for (const a of [wasm, js]) { a.ensure(3); a.write(1, src, 0, 1); a.write(2, src, 70, 0.37) }
           assert.ok(Object.is(wasm.distance(1, 2), js.distance(1, 2)), `${wasm.distance(1, 2)} vs ${js.distance(1, 2)}`)
           assert.ok(Object.is(wasm.distance(2, 2), js.distance(2, 2)))
-        }), { seed, numRuns: 200 })
+        }), 200)
     })
   })
 
   describe('HnswHeap', () => {
     it('pops in descending key order (property)', () => {
-      fc.assert(fc.property(fc.array(fc.double({ noNaN: true }), { maxLength: 300 }), keys => {
+      check(fc.property(fc.array(fc.double({ noNaN: true }), { maxLength: 300 }), keys => {
         const h = new HnswHeap()
         keys.forEach((k, i) => h.push(k, i))
         const out: number[] = []
         while (h.size > 0) { const k = h.topKey(); h.pop(); out.push(k) }
         assert.deepEqual(out, [...keys].sort((a, b) => b - a))
-      }), { seed, numRuns: 100 })
+      }), 100)
     })
   })
 })
-
-process.on('exit', code => { if (code !== 0) console.error(`hnsw.test.ts: fast-check seed ${seed} (rerun with SEED=${seed})`) })

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { check } from '../../helpers/property.ts'
+import { kernelError } from './helpers.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
 import { floatsToBytes } from '../../../src/core/kernels/floats.ts'
 import { mlpForward, MAX_MLP_LAYERS, MAX_MLP_WIDTH, MAX_MLP_ROWS } from '../../../src/core/kernels/mlp.ts'
 import type { MlpActivation, MlpLayer } from '../../../src/core/kernels/mlp.ts'
@@ -16,10 +16,6 @@ import { lifRun, MAX_LIF_STEPS } from '../../../src/core/kernels/lif.ts'
 import type { LifInput, LifNetwork } from '../../../src/core/kernels/lif.ts'
 import { neuralKernel, encodeNeuralPayload, decodeNeuralOutput, MACS_PER_BATCH } from '../../../src/core/kernels/neural.ts'
 import type { LifOutput, MlpOutput } from '../../../src/core/kernels/neural.ts'
-
-function rejects (code: string): (err: unknown) => boolean {
-  return (err: unknown) => err instanceof KernelError && err.code === code
-}
 
 const f = (...v: number[]): Float32Array => new Float32Array(v)
 const layer = (inDim: number, out: number, weights: number[], bias: number[], activation: MlpActivation): MlpLayer =>
@@ -146,30 +142,30 @@ describe('kernels', () => {
           () => encodeCanonical({ model: 'mlp', rows: 1, input: floatsToBytes(f(1, 2)), layers: [{ in: 2, out: 2, weights: floatsToBytes(f(1, 2, 3, 4)), bias: floatsToBytes(f(0)), activation: 'relu' }] }),
           () => encodeCanonical({ model: 'mlp', rows: 2, input: floatsToBytes(f(1, 2)), layers: [{ in: 2, out: 1, weights: floatsToBytes(f(1, 2)), bias: floatsToBytes(f(0)), activation: 'relu' }] })
         ]
-        for (const p of bad) assert.throws(() => neuralKernel.size(p()), rejects('ERR_KERNEL_DIMENSION_MISMATCH'))
-        assert.throws(() => mlpForward([layer(2, 1, [1, 1], [0], 'linear')], f(1, 2, 3), 1), rejects('ERR_KERNEL_DIMENSION_MISMATCH'))
+        for (const p of bad) assert.throws(() => neuralKernel.size(p()), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
+        assert.throws(() => mlpForward([layer(2, 1, [1, 1], [0], 'linear')], f(1, 2, 3), 1), kernelError('ERR_KERNEL_DIMENSION_MISMATCH'))
       })
 
       it('refuses networks and batches above the limits', () => {
         const tiny = { in: 1, out: 1, weights: floatsToBytes(f(1)), bias: floatsToBytes(f(0)), activation: 'linear' }
         const p = (rows: number, layers: unknown[]): Uint8Array => encodeCanonical({ model: 'mlp', rows, input: floatsToBytes(new Float32Array(rows)), layers })
-        assert.throws(() => neuralKernel.size(p(1, new Array(MAX_MLP_LAYERS + 1).fill(tiny))), rejects('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
-        assert.throws(() => neuralKernel.size(p(1, [{ ...tiny, out: MAX_MLP_WIDTH + 1 }])), rejects('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
-        assert.throws(() => neuralKernel.size(p(MAX_MLP_ROWS + 1, [tiny])), rejects('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+        assert.throws(() => neuralKernel.size(p(1, new Array(MAX_MLP_LAYERS + 1).fill(tiny))), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+        assert.throws(() => neuralKernel.size(p(1, [{ ...tiny, out: MAX_MLP_WIDTH + 1 }])), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+        assert.throws(() => neuralKernel.size(p(MAX_MLP_ROWS + 1, [tiny])), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
         assert.equal(neuralKernel.size(p(1, new Array(MAX_MLP_LAYERS).fill(tiny))), 1)
       })
 
       it('refuses NaN weights, an unknown activation, malformed payloads, and a float32 overflow', async () => {
         const ok = { in: 1, out: 1, weights: floatsToBytes(f(1)), bias: floatsToBytes(f(0)), activation: 'linear' }
         const p = (layers: unknown[], extra: Record<string, unknown> = {}): Uint8Array => encodeCanonical({ model: 'mlp', rows: 1, input: floatsToBytes(f(1)), layers, ...extra })
-        assert.throws(() => neuralKernel.size(p([{ ...ok, weights: floatsToBytes(f(NaN)) }])), rejects('ERR_KERNEL_NON_FINITE'))
-        assert.throws(() => neuralKernel.size(p([{ ...ok, activation: 'gelu' }])), rejects('ERR_KERNEL_BAD_PARAMETER'))
-        assert.throws(() => neuralKernel.size(p([])), rejects('ERR_KERNEL_BAD_PAYLOAD'))
-        assert.throws(() => neuralKernel.size(p([ok], { extra: 1 })), rejects('ERR_KERNEL_BAD_PAYLOAD'))
-        assert.throws(() => neuralKernel.size(encodeCanonical({ model: 'cnn' })), rejects('ERR_KERNEL_BAD_PAYLOAD'))
-        assert.throws(() => neuralKernel.size(p([{ ...ok, in: 0 }])), rejects('ERR_KERNEL_BAD_PARAMETER'))
+        assert.throws(() => neuralKernel.size(p([{ ...ok, weights: floatsToBytes(f(NaN)) }])), kernelError('ERR_KERNEL_NON_FINITE'))
+        assert.throws(() => neuralKernel.size(p([{ ...ok, activation: 'gelu' }])), kernelError('ERR_KERNEL_BAD_PARAMETER'))
+        assert.throws(() => neuralKernel.size(p([])), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+        assert.throws(() => neuralKernel.size(p([ok], { extra: 1 })), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+        assert.throws(() => neuralKernel.size(encodeCanonical({ model: 'cnn' })), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
+        assert.throws(() => neuralKernel.size(p([{ ...ok, in: 0 }])), kernelError('ERR_KERNEL_BAD_PARAMETER'))
         const huge = p([{ ...ok, weights: floatsToBytes(f(3e38)) }, { ...ok, weights: floatsToBytes(f(3e38)) }])
-        await assert.rejects(neuralKernel.run(huge), rejects('ERR_KERNEL_NON_FINITE'))
+        await assert.rejects(neuralKernel.run(huge), kernelError('ERR_KERNEL_NON_FINITE'))
       })
 
       it('agree(): relative L2 per row, blind neither to scale nor to one bad row', () => {
@@ -287,9 +283,9 @@ describe('kernels', () => {
           [{ recurrent: floatsToBytes(f(1, 1)) }, 'ERR_KERNEL_DIMENSION_MISMATCH'],
           [{ steps: MAX_LIF_STEPS + 1 }, 'ERR_KERNEL_PAYLOAD_TOO_LARGE']
         ]
-        for (const [over, code] of cases) assert.throws(() => neuralKernel.size(p(over)), rejects(code), JSON.stringify(Object.keys(over)))
+        for (const [over, code] of cases) assert.throws(() => neuralKernel.size(p(over)), kernelError(code), JSON.stringify(Object.keys(over)))
         const noInput = encodeCanonical({ model: 'lif', batch: 1, steps: 2, in: 3, neurons: 1, weights: floatsToBytes(f(1, 1, 1)), leak: floatsToBytes(f(0.9)), threshold: floatsToBytes(f(1)), reset: floatsToBytes(f(0)), refractory: 0 })
-        assert.throws(() => neuralKernel.size(noInput), rejects('ERR_KERNEL_BAD_PAYLOAD'))
+        assert.throws(() => neuralKernel.size(noInput), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
       })
 
       it('agree(): spikes and counts exact, potentials within tolerance', async () => {

@@ -5,9 +5,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { check, seed } from '../../helpers/property.ts'
+import { check } from '../../helpers/property.ts'
+import { checkAsync, kernelError } from './helpers.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
 import { DEFAULT_EMBEDDER, HashedNgramEmbedder, embedderRegistry } from '../../../src/core/kernels/embedding.ts'
 import {
   SEMANTIC_MATCH_KERNEL, SEMANTIC_MATCH_LIMITS, decodeSemanticMatchOutput, decodeSemanticMatchPayload,
@@ -17,14 +17,6 @@ import type { Match } from '../../../src/core/kernels/semantic-match.ts'
 
 const MODEL = DEFAULT_EMBEDDER.id
 const hashed = new HashedNgramEmbedder()
-
-function code (c: string) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof KernelError, `expected KernelError, got ${String(err)}`)
-    assert.equal(err.code, c, err.message)
-    return true
-  }
-}
 
 /** Brute force: every score by a plain dot product (unit vectors), then repeated selection of the best remaining. */
 function bruteForce (task: string, candidates: readonly string[], k: number): Match[] {
@@ -52,15 +44,6 @@ function bruteForce (task: string, candidates: readonly string[], k: number): Ma
 const WORDS = ['translate', 'english', 'french', 'image', 'classify', 'python', 'code', 'review', 'legal', 'contract',
   'summarize', 'audio', 'speech', 'weather', 'forecast', 'stock', 'price', 'recipe', 'travel', 'hotel', 'the', 'to']
 const text = fc.array(fc.constantFrom(...WORDS), { minLength: 0, maxLength: 6 }).map(ws => ws.join(' '))
-
-/** `check` for async properties: the run's seed, named in the failure message. */
-async function checkAsync<Ts extends [unknown, ...unknown[]]> (property: fc.IAsyncProperty<Ts>, numRuns = 100): Promise<void> {
-  try {
-    await fc.assert(property, { seed, numRuns })
-  } catch (err) {
-    throw new Error(`property failed; reproduce with SEED=${seed}: ${(err as Error).message}`, { cause: err })
-  }
-}
 
 describe('kernels/semantic_match', () => {
   it('ranks the agent whose description shares the task words first', async () => {
@@ -116,7 +99,7 @@ describe('kernels/semantic_match', () => {
     assert.equal(decodeSemanticMatchOutput(await kernel.run(payload)).rankings[0]?.[0]?.index, 0)
     // A node without the model prices the task (size) but refuses to run it.
     assert.equal(SEMANTIC_MATCH_KERNEL.size(payload), 1)
-    await assert.rejects(SEMANTIC_MATCH_KERNEL.run(payload), code('ERR_KERNEL_BAD_PARAMETER'))
+    await assert.rejects(SEMANTIC_MATCH_KERNEL.run(payload), kernelError('ERR_KERNEL_BAD_PARAMETER'))
   })
 
   it('refuses every bad input with a precise code', async () => {
@@ -142,10 +125,10 @@ describe('kernels/semantic_match', () => {
       ['not CBOR', new Uint8Array([0x1C]), 'ERR_KERNEL_BAD_PAYLOAD']
     ]
     for (const [what, payload, c] of cases) {
-      assert.throws(() => SEMANTIC_MATCH_KERNEL.size(payload), code(c), what)
-      await assert.rejects(SEMANTIC_MATCH_KERNEL.run(payload), code(c), what)
+      assert.throws(() => SEMANTIC_MATCH_KERNEL.size(payload), kernelError(c), what)
+      await assert.rejects(SEMANTIC_MATCH_KERNEL.run(payload), kernelError(c), what)
     }
-    assert.throws(() => encodeSemanticMatchPayload({ ...base, k: 5 }), code('ERR_KERNEL_BAD_PARAMETER'))
+    assert.throws(() => encodeSemanticMatchPayload({ ...base, k: 5 }), kernelError('ERR_KERNEL_BAD_PARAMETER'))
     assert.deepEqual(decodeSemanticMatchPayload(encodeSemanticMatchPayload(base)), base)
   })
 
@@ -165,7 +148,7 @@ describe('kernels/semantic_match', () => {
         out([[{ index: 0 }]]),
         encodeCanonical({ rankings: [[{ index: 0, score: 0 }]], extra: 1 })
       ]
-      for (const b of bad) assert.throws(() => decodeSemanticMatchOutput(b), code('ERR_KERNEL_BAD_PAYLOAD'))
+      for (const b of bad) assert.throws(() => decodeSemanticMatchOutput(b), kernelError('ERR_KERNEL_BAD_PAYLOAD'))
       assert.deepEqual(decodeSemanticMatchOutput(encodeSemanticMatchOutput({ rankings: [[{ index: 3, score: -7 }]] })), { rankings: [[{ index: 3, score: -7 }]] })
     })
   })

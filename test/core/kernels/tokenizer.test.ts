@@ -6,16 +6,12 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { check } from '../../helpers/property.ts'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
+import { kernelError } from './helpers.ts'
 import { WordPieceTokenizer, parseVocab } from '../../../src/core/kernels/tokenizer.ts'
 
 // tokenization_test.py test_full_tokenizer / test_wordpiece_tokenizer's vocabulary, with [PAD].
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'want', '##want', '##ed', 'wa', 'un', 'runn', '##ing', ',', 'low', 'lowest']
 const tok = new WordPieceTokenizer(parseVocab(VOCAB.join('\n') + '\n'))
-
-function code (c: string) {
-  return (err: unknown): boolean => err instanceof KernelError && err.code === c
-}
 
 describe('kernels/tokenizer', () => {
   describe('basic pass (BERT BasicTokenizer, uncased)', () => {
@@ -56,7 +52,7 @@ describe('kernels/tokenizer', () => {
       assert.deepEqual(tok.encode('unwanted', 16), [2, 8, 5, 6, 3])
       assert.deepEqual(tok.encode('unwanted', 3), [2, 8, 3])
       assert.deepEqual(tok.encode('', 2), [2, 3])
-      assert.throws(() => tok.encode('a', 1), code('ERR_KERNEL_BAD_PARAMETER'))
+      assert.throws(() => tok.encode('a', 1), kernelError('ERR_KERNEL_BAD_PARAMETER'))
     })
     it('pads a batch to its longest row with a zero attention mask (property)', () => {
       check(fc.property(fc.array(fc.string({ maxLength: 30 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 2, max: 12 }), (texts, max) => {
@@ -83,10 +79,10 @@ describe('kernels/tokenizer', () => {
       assert.equal(v.tokens.length, 5)
     })
     it('refuses duplicates, empty lines and missing specials', () => {
-      assert.throws(() => parseVocab('[PAD]\n[UNK]\n[CLS]\n[SEP]\nx\nx\n'), code('ERR_KERNEL_MODEL_LOAD_FAILED'))
-      assert.throws(() => parseVocab('[PAD]\n\n[UNK]\n[CLS]\n[SEP]\n'), code('ERR_KERNEL_MODEL_LOAD_FAILED'))
-      assert.throws(() => parseVocab('[PAD]\n[UNK]\n[CLS]\n'), code('ERR_KERNEL_MODEL_LOAD_FAILED'))
-      assert.throws(() => parseVocab(''), code('ERR_KERNEL_MODEL_LOAD_FAILED'))
+      assert.throws(() => parseVocab('[PAD]\n[UNK]\n[CLS]\n[SEP]\nx\nx\n'), kernelError('ERR_KERNEL_MODEL_LOAD_FAILED'))
+      assert.throws(() => parseVocab('[PAD]\n\n[UNK]\n[CLS]\n[SEP]\n'), kernelError('ERR_KERNEL_MODEL_LOAD_FAILED'))
+      assert.throws(() => parseVocab('[PAD]\n[UNK]\n[CLS]\n'), kernelError('ERR_KERNEL_MODEL_LOAD_FAILED'))
+      assert.throws(() => parseVocab(''), kernelError('ERR_KERNEL_MODEL_LOAD_FAILED'))
     })
   })
 })

@@ -7,11 +7,10 @@ import {
 } from '../../../src/core/kernels/vector.ts'
 import { HnswIndex } from '../../../src/core/kernels/hnsw.ts'
 import type { HnswParams } from '../../../src/core/kernels/hnsw.ts'
-import { KernelError } from '../../../src/core/kernels/errors.ts'
+import { check } from '../../helpers/property.ts'
+import { kernelError } from './helpers.ts'
 import { floatsToBytes } from '../../../src/core/kernels/floats.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
-
-const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
 
 function randomVectors (n: number, dim: number, s: number): Float32Array {
   let state = s >>> 0
@@ -24,11 +23,6 @@ function randomVectors (n: number, dim: number, s: number): Float32Array {
 const dim = 8
 const params: HnswParams = { dim, M: 8, efConstruction: 50, metric: 'cosine', seed: 3 }
 const vectors = randomVectors(300, dim, 1)
-
-async function code (fn: () => unknown): Promise<string> {
-  try { await fn() } catch (err) { assert.ok(err instanceof KernelError, `not a KernelError: ${String(err)}`); return err.code }
-  assert.fail('did not throw')
-}
 
 describe('kernels/vector', () => {
   describe('vector_insert', () => {
@@ -87,7 +81,7 @@ describe('kernels/vector', () => {
       const parsed = decodeVectorSearchOutput(out)
       const rebuild = (ids: Uint32Array[], d: Float32Array[]): Uint8Array => encodeCanonical({ ids: ids.map(r => [...r]), distances: d.map(x => floatsToBytes(x)) })
       assert.equal(vectorSearchKernel.agree(out, rebuild(parsed.ids, parsed.distances)), true)
-      fc.assert(fc.property(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 2 }), fc.double({ min: -1e-3, max: 1e-3, noNaN: true }), (q, i, rel) => {
+      check(fc.property(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 2 }), fc.double({ min: -1e-3, max: 1e-3, noNaN: true }), (q, i, rel) => {
         const d = parsed.distances.map(x => x.slice())
         const row = d[q] as Float32Array
         const before = row[i] as number
@@ -96,7 +90,7 @@ describe('kernels/vector', () => {
         const agrees = vectorSearchKernel.agree(out, rebuild(parsed.ids, d))
         if (changed <= 0.9e-6 * Math.max(1, Math.abs(before))) assert.equal(agrees, true)
         if (changed >= 1.1e-6 * Math.max(1, Math.abs(before), Math.abs(row[i] as number))) assert.equal(agrees, false)
-      }), { seed, numRuns: 200 })
+      }), 200)
       const swapped = parsed.ids.map(r => r.slice()); (swapped[0] as Uint32Array).reverse()
       assert.equal(vectorSearchKernel.agree(out, rebuild(swapped, parsed.distances)), false)
       assert.equal(vectorSearchKernel.agree(out, rebuild(parsed.ids.slice(1), parsed.distances.slice(1))), false)
@@ -138,8 +132,8 @@ describe('kernels/vector', () => {
     ]
     for (const [name, payload, want] of insertCases) {
       it(`vector_insert refuses ${name} with ${want} (size and run)`, async () => {
-        assert.equal(await code(() => vectorInsertKernel.size(payload)), want)
-        assert.equal(await code(() => vectorInsertKernel.run(payload)), want)
+        assert.throws(() => vectorInsertKernel.size(payload), kernelError(want))
+        await assert.rejects(vectorInsertKernel.run(payload), kernelError(want))
       })
     }
 
@@ -159,15 +153,15 @@ describe('kernels/vector', () => {
     ]
     for (const [name, payload, want] of searchCases) {
       it(`vector_search refuses ${name} with ${want} (size and run)`, async () => {
-        assert.equal(await code(() => vectorSearchKernel.size(payload)), want)
-        assert.equal(await code(() => vectorSearchKernel.run(payload)), want)
+        assert.throws(() => vectorSearchKernel.size(payload), kernelError(want))
+        await assert.rejects(vectorSearchKernel.run(payload), kernelError(want))
       })
     }
 
     it('refuses a payload over the byte limit before decoding it', async () => {
       const huge = new Uint8Array(VECTOR_LIMITS.maxPayloadBytes + 1)
-      assert.equal(await code(() => vectorSearchKernel.size(huge)), 'ERR_KERNEL_PAYLOAD_TOO_LARGE')
-      assert.equal(await code(() => vectorInsertKernel.size(huge)), 'ERR_KERNEL_PAYLOAD_TOO_LARGE')
+      assert.throws(() => vectorSearchKernel.size(huge), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
+      assert.throws(() => vectorInsertKernel.size(huge), kernelError('ERR_KERNEL_PAYLOAD_TOO_LARGE'))
     })
 
     it('stops a run whose signal is already aborted', async () => {
@@ -176,5 +170,3 @@ describe('kernels/vector', () => {
     })
   })
 })
-
-process.on('exit', c => { if (c !== 0) console.error(`vector.test.ts: fast-check seed ${seed} (rerun with SEED=${seed})`) })
