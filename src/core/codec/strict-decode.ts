@@ -100,8 +100,13 @@ class Reader {
       }
       case 3: {
         const n = this.length(ai)
-        const raw = this.bytes.subarray(this.pos, this.pos + n)
+        const start = this.pos
         this.pos += n
+        if (n <= SHORT_TEXT) {
+          const text = shortAscii(this.bytes, start, n)
+          if (text !== null) return text
+        }
+        const raw = this.bytes.subarray(start, start + n)
         try {
           return utf8.decode(raw)
         } catch (err) {
@@ -145,6 +150,36 @@ class Reader {
         throw new CodecError('ERR_CODEC_MALFORMED', `simple value ${ai} is not allowed`)
     }
   }
+}
+
+/**
+ * Short ASCII text (map keys, event types, enum values: most text in edge-net's messages) skips
+ * TextDecoder: ASCII bytes are their own UTF-8, so the string is the bytes as char codes, and the
+ * same few strings recur in every message, so a small direct-mapped table hands back the string
+ * built last time for the same bytes (strings are immutable: sharing is safe). A slot holds
+ * whatever string last hashed to it, so the table cannot be filled up for good by anyone.
+ */
+const SHORT_TEXT = 24
+const INTERNED = new Array<string>(256).fill('')
+
+function shortAscii (b: Uint8Array, start: number, n: number): string | null {
+  let h = n
+  for (let i = start; i < start + n; i++) {
+    const c = b[i] as number
+    if (c >= 0x80) return null
+    h = (Math.imul(h, 31) + c) | 0
+  }
+  const slot = (h ^ (h >>> 8)) & 255
+  const hit = INTERNED[slot] as string
+  if (hit.length === n) {
+    let same = true
+    for (let i = 0; i < n; i++) if (hit.charCodeAt(i) !== b[start + i]) { same = false; break }
+    if (same) return hit
+  }
+  let text = ''
+  for (let i = start; i < start + n; i++) text += String.fromCharCode(b[i] as number)
+  INTERNED[slot] = text
+  return text
 }
 
 function nonCanonical (what: string): CodecError {

@@ -14,7 +14,7 @@ import { LedgerError } from './errors.ts'
 import { MAX_AMOUNT } from './schema.ts'
 import type { LedgerEvent } from './event.ts'
 import type { LedgerConfig } from './config.ts'
-import { creditTo, hasProofOfWork } from './effects.ts'
+import { hasProofOfWork } from './effects.ts'
 
 interface Escrow { real: bigint, trial: bigint }
 interface Delegation { amount: bigint, unlockAt: number }
@@ -70,6 +70,10 @@ export interface ChainContext {
   dep (key: string): LedgerEvent
   /** The ledger's index of an applied event (stable for the ledger's life). */
   indexOf (key: string): number
+  /** The time of the applied event at `index` (what `dep(key).time` is). */
+  timeOf (index: number): number
+  /** `creditTo(dep, accountKey)` for the applied event at `index`, without decoding it when the ledger remembers it. */
+  creditOf (index: number, accountKey: string): { readonly real: bigint, readonly trial: bigint } | null
   /** The offender's staked amount as of one of its events, along that event's own chain. */
   stakedAt (event: LedgerEvent): bigint
 }
@@ -94,29 +98,32 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
   // Credits this event acknowledges, each at most once per chain.
   let ackReal = 0n
   let ackTrial = 0n
-  const newAcks: number[] = []
-  for (const key of e.depKeys) {
-    const dep = ctx.dep(key)
-    if (dep.time > e.time) refuse('ERR_TIME_REGRESSION', 'event time is before a dependency\'s')
-    const index = ctx.indexOf(key)
+  let newAcks: number[] | null = null
+  const depKeys = e.depKeys
+  for (let k = 0; k < depKeys.length; k++) {
+    const index = ctx.indexOf(depKeys[k] as string)
+    if (ctx.timeOf(index) > e.time) refuse('ERR_TIME_REGRESSION', 'event time is before a dependency\'s')
     if (state.acked.has(index)) continue
-    const credit = creditTo(dep, authorKey)
+    const credit = ctx.creditOf(index, authorKey)
     if (credit === null) continue
     ackReal += credit.real
     ackTrial += credit.trial
-    newAcks.push(index)
+    ;(newAcks ??= []).push(index)
   }
 
   // Rewards whose lock has passed become spendable.
   let matured = 0n
-  const stillLocked: Locked[] = []
-  for (const l of state.locked) {
-    if (l.until <= e.time) matured += l.amount
-    else stillLocked.push(l)
+  let stillLocked: Locked[] = state.locked
+  if (stillLocked.length > 0) {
+    stillLocked = []
+    for (const l of state.locked) {
+      if (l.until <= e.time) matured += l.amount
+      else stillLocked.push(l)
+    }
   }
 
-  let balance = state.balance + matured + ackReal
-  let trial = state.trial + ackTrial
+  let balance = matured === 0n && ackReal === 0n ? state.balance : state.balance + matured + ackReal
+  let trial = ackTrial === 0n ? state.trial : state.trial + ackTrial
   let staked = state.staked
   let stakeUnlockAt = state.stakeUnlockAt
   let locked = stillLocked
@@ -280,7 +287,7 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
   state.stakeUnlockAt = stakeUnlockAt
   state.locked = locked
   state.trialGranted = trialGranted
-  for (const key of newAcks) state.acked.add(key)
+  if (newAcks !== null) for (const key of newAcks) state.acked.add(key)
   if (escrowUpdate !== null) {
     if (escrowUpdate[1] === null) {
       state.escrows.delete(escrowUpdate[0])

@@ -13,6 +13,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { concatBytes, toKey, utf8 } from '../bytes.ts'
 import { applyMultiplier, splitSlash } from '../economy/index.ts'
 import type { LedgerEvent } from './event.ts'
+import { keyOf } from './event.ts'
 import type { LedgerConfig } from './config.ts'
 
 export const ACCOUNT_FIELDS = [
@@ -31,11 +32,11 @@ export function creditTo (dep: LedgerEvent, accountKey: string): { real: bigint,
   switch (dep.type) {
     case 'transfer': {
       const body = (dep as LedgerEvent<'transfer'>).body
-      return toKey(body.to) === accountKey ? { real: body.amount, trial: 0n } : null
+      return keyOf(body.to) === accountKey ? { real: body.amount, trial: 0n } : null
     }
     case 'escrow': {
       const body = (dep as LedgerEvent<'escrow'>).body
-      if (body.op !== 'charge' || toKey(body.payee as Uint8Array) !== accountKey) return null
+      if (body.op !== 'charge' || keyOf(body.payee as Uint8Array) !== accountKey) return null
       return { real: body.amount - body.trial, trial: body.trial }
     }
     case 'slash': {
@@ -96,7 +97,7 @@ export function eventDeltas (e: LedgerEvent, config: LedgerConfig): Delta[] {
       return [{ account: a, field: 'trial', amount: config.trialCredits }, { account: null, field: 'minted', amount: config.trialCredits }]
     case 'transfer': {
       const { to, amount } = (e as LedgerEvent<'transfer'>).body
-      const b = toKey(to)
+      const b = keyOf(to)
       return [
         { account: a, field: 'balance', amount: -amount },
         { account: a, field: 'spentPositive', amount },
@@ -123,7 +124,7 @@ export function eventDeltas (e: LedgerEvent, config: LedgerConfig): Delta[] {
           { account: a, field: 'spentNegative', amount: body.amount }
         ]
       }
-      const p = toKey(body.payee as Uint8Array)
+      const p = keyOf(body.payee as Uint8Array)
       return [
         { account: a, field: 'reserved', amount: -body.amount },
         { account: p, field: 'balance', amount: real },

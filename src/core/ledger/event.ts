@@ -7,14 +7,14 @@
  * Id: SHA-256 of the signed bytes. The id leaves the signature out, so the same content signed
  * twice is one event, and it includes the network id, so ids never collide across networks.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
 import { decodeCanonical, encodeCanonical, CodecError } from '../codec/index.ts'
 import type { CborValue } from '../codec/index.ts'
 import { signedBytes, verifyEd25519 } from '../identity/index.ts'
-import { equalBytes, toKey } from '../bytes.ts'
+import { toKey } from '../bytes.ts'
 import { LedgerError } from './errors.ts'
 import { FieldReader, isMap, sortedDistinctBytes } from './schema.ts'
 import { parseBody } from './bodies.ts'
+import { sha256Once } from './sha256.ts'
 import type { BodyOf, EventType } from './bodies.ts'
 
 export const EVENT_VERSION = 1
@@ -94,10 +94,34 @@ export async function signEvent<T extends EventType> (networkId: string, signer:
  * @example const e = decodeEvent('net', bytes); console.log(e.type, e.seq)
  */
 export function decodeEvent (networkId: string, input: Uint8Array): LedgerEvent {
+  return decodeWith(networkId, input, null)
+}
+
+/**
+ * Decode an event of the ledger's own set, whose id is already known: the same checks as
+ * `decodeEvent` but no hashing (the id was computed when the event was admitted). For the
+ * ledger's re-reads of stored events only; `id` must be the id of `input`.
+ * @example const e = decodeKnownEvent('net', arena.get(i), index.idAt(i))
+ */
+export function decodeKnownEvent (networkId: string, input: Uint8Array, id: Uint8Array): LedgerEvent {
+  return decodeWith(networkId, input, id.slice())
+}
+
+const badDeps = (): LedgerError => new LedgerError('ERR_BAD_EVENT', 'deps must be distinct 32-byte ids in ascending order')
+
+function decodeWith (networkId: string, given: Uint8Array, knownId: Uint8Array | null): LedgerEvent {
+  // Anything else is turned into bytes exactly as `new Uint8Array(x)` would, as before.
+  const input = given instanceof Uint8Array ? given : new Uint8Array(given as unknown as ArrayLike<number>)
+  if (input.length > MAX_EVENT_BYTES) throw new LedgerError('ERR_EVENT_TOO_LARGE', `event is ${input.length} bytes, more than ${MAX_EVENT_BYTES}`)
   // Own a copy: the decoded fields are views into these bytes, and an event may wait in the pending
-  // pool long after the caller has reused its buffer.
-  const bytes = new Uint8Array(input)
-  if (bytes.length > MAX_EVENT_BYTES) throw new LedgerError('ERR_EVENT_TOO_LARGE', `event is ${bytes.length} bytes, more than ${MAX_EVENT_BYTES}`)
+  // pool long after the caller has reused its buffer. The signed bytes share the copy's buffer
+  // (one allocation per event, not two): [encoding | prefix | encoding minus the signature].
+  const prefix = domainPrefix(networkId)
+  const n = input.length
+  const signedLength = n >= 66 ? prefix.length + n - 66 : 0
+  const both = new Uint8Array(n + signedLength)
+  both.set(input)
+  const bytes = both.subarray(0, n)
   let raw: CborValue
   try {
     raw = decodeCanonical(bytes, MAX_EVENT_BYTES)
@@ -106,7 +130,16 @@ export function decodeEvent (networkId: string, input: Uint8Array): LedgerEvent 
     throw err
   }
   if (!Array.isArray(raw) || raw.length !== 9) throw new LedgerError('ERR_BAD_EVENT', 'an event is an array of 9 items')
-  const [v, type, author, seq, prev, deps, time, body, sig] = raw
+  // Indexing, not destructuring: destructuring goes through the array iterator.
+  const v = raw[0]
+  const type = raw[1]
+  const author = raw[2]
+  const seq = raw[3]
+  const prev = raw[4]
+  const deps = raw[5]
+  const time = raw[6]
+  const body = raw[7]
+  const sig = raw[8]
   if (v !== EVENT_VERSION) throw new LedgerError('ERR_BAD_EVENT', `unsupported event version ${String(v)}`)
   if (typeof type !== 'string') throw new LedgerError('ERR_BAD_EVENT', 'type must be a text string')
   if (!(author instanceof Uint8Array) || author.length !== 32) throw new LedgerError('ERR_BAD_EVENT', 'author must be 32 bytes')
@@ -115,19 +148,20 @@ export function decodeEvent (networkId: string, input: Uint8Array): LedgerEvent 
     throw new LedgerError('ERR_BAD_EVENT', 'prev must be null at seq 1 and a 32-byte id after')
   }
   if (!Array.isArray(deps) || deps.length > MAX_DEPS) throw new LedgerError('ERR_BAD_EVENT', `deps must be a list of at most ${MAX_DEPS} ids`)
-  const depIds = sortedDistinctBytes(deps, 32, () => new LedgerError('ERR_BAD_EVENT', 'deps must be distinct 32-byte ids in ascending order'))
+  const depIds = sortedDistinctBytes(deps, 32, badDeps)
   if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) throw new LedgerError('ERR_BAD_EVENT', 'time must be a non-negative integer')
   if (!isMap(body)) throw new LedgerError('ERR_BAD_EVENT', 'body must be a map')
   if (!(sig instanceof Uint8Array) || sig.length !== 64) throw new LedgerError('ERR_BAD_EVENT', 'sig must be 64 bytes')
   const parsed = parseBody(type, new FieldReader(body, type))
   // The canonical array of the first 8 items is the encoding minus the signature (a 64-byte
   // string: 0x58 0x40 + 64 bytes) with the array header 0x89 turned into 0x88: no re-encoding.
-  const prefix = domainPrefix(networkId)
-  const signed = new Uint8Array(prefix.length + bytes.length - 66)
+  const signed = both.subarray(n)
   signed.set(prefix)
-  signed.set(bytes.subarray(0, bytes.length - 66), prefix.length)
+  both.copyWithin(n + prefix.length, 0, n - 66)
   signed[prefix.length] = 0x88
-  const id = sha256(signed)
+  const id = knownId ?? sha256Once(signed)
+  const depKeys: string[] = new Array<string>(depIds.length)
+  for (let i = 0; i < depIds.length; i++) depKeys[i] = keyOf(depIds[i] as Uint8Array)
   return {
     v,
     type: type as EventType,
@@ -139,13 +173,28 @@ export function decodeEvent (networkId: string, input: Uint8Array): LedgerEvent 
     body: parsed as never,
     sig,
     id,
-    key: toKey(id),
-    authorKey: toKey(author),
-    prevKey: prev === null ? null : toKey(prev as Uint8Array),
-    depKeys: depIds.map(toKey),
+    key: keyOf(id),
+    authorKey: keyOf(author),
+    prevKey: prev === null ? null : keyOf(prev as Uint8Array),
+    depKeys,
     bytes,
     signed
   }
+}
+
+/**
+ * `toKey` (../bytes.ts) with a fast path for the 32-byte ids and keys the ledger keys its maps
+ * by: `String.fromCharCode` with 32 plain arguments builds the string directly, about twice as
+ * fast as spreading a typed array through `apply`. Same string for every input.
+ * @example keyOf(id) === toKey(id)
+ */
+export function keyOf (b: Uint8Array): string {
+  if (b.length !== 32) return toKey(b)
+  return String.fromCharCode(
+    b[0] as number, b[1] as number, b[2] as number, b[3] as number, b[4] as number, b[5] as number, b[6] as number, b[7] as number,
+    b[8] as number, b[9] as number, b[10] as number, b[11] as number, b[12] as number, b[13] as number, b[14] as number, b[15] as number,
+    b[16] as number, b[17] as number, b[18] as number, b[19] as number, b[20] as number, b[21] as number, b[22] as number, b[23] as number,
+    b[24] as number, b[25] as number, b[26] as number, b[27] as number, b[28] as number, b[29] as number, b[30] as number, b[31] as number)
 }
 
 let cachedPrefix: { networkId: string, bytes: Uint8Array } | null = null
@@ -161,13 +210,9 @@ function domainPrefix (networkId: string): Uint8Array {
  * @example if (!(await verifyEvent(e))) throw new Error('forged')
  */
 export function verifyEvent (e: LedgerEvent): Promise<boolean> {
-  const known = verified.get(e.key)
-  if (known !== undefined && equalBytes(known, e.sig)) return Promise.resolve(true)
+  if (isVerified(e)) return Promise.resolve(true)
   return verifyEd25519(e.author, e.signed, e.sig).then(ok => {
-    if (ok) {
-      if (verified.size >= VERIFIED_MEMO) verified.delete(verified.keys().next().value as string)
-      verified.set(e.key, new Uint8Array(e.sig))
-    }
+    if (ok) rememberVerified(e)
     return ok
   })
 }
@@ -177,9 +222,53 @@ export function verifyEvent (e: LedgerEvent): Promise<boolean> {
  * author included) and signature. The same event reaches a node many times (gossip, sync,
  * re-sends); verifying it once is enough, since an (id, signature) pair that verified once always
  * will. Bounded; oldest entries go first.
+ *
+ * Layout: the signatures sit in one ring of 64-byte slots (allocated on first use, 4 MiB), the map
+ * holds id key -> slot. A Uint8Array copy per entry, as before, cost ~150 bytes of small heap
+ * objects per verified event, all promoted to the old generation and collected later: measurable
+ * garbage-collector work on every ingested event (bench/ledger.ts).
  */
-const verified = new Map<string, Uint8Array>()
 const VERIFIED_MEMO = 1 << 16
+const verified = new Map<string, number>()
+const memoKeys: Array<string | undefined> = []
+let memoSigs: Uint8Array | null = null
+let memoNext = 0
+
+/**
+ * Whether this event's (id, signature) pair was verified before in this process (ledger.ts uses it
+ * to skip the verification; `verifyEvent` is the public way).
+ * @example if (!isVerified(e)) await verifyEd25519(e.author, e.signed, e.sig)
+ */
+export function isVerified (e: LedgerEvent): boolean {
+  const slot = verified.get(e.key)
+  if (slot === undefined || memoSigs === null) return false
+  const sig = e.sig
+  const base = slot * 64
+  for (let i = 0; i < 64; i++) if (memoSigs[base + i] !== sig[i]) return false
+  return true
+}
+
+/**
+ * Record that this event's signature verified (only after it did).
+ * @example if (await verifyEd25519(e.author, e.signed, e.sig)) rememberVerified(e)
+ */
+export function rememberVerified (e: LedgerEvent): void {
+  memoSigs ??= new Uint8Array(VERIFIED_MEMO * 64)
+  let slot = verified.get(e.key)
+  if (slot === undefined) {
+    slot = memoNext
+    memoNext = (memoNext + 1) % VERIFIED_MEMO
+    const evicted = memoKeys[slot]
+    if (evicted !== undefined) verified.delete(evicted)
+    memoKeys[slot] = e.key
+    verified.set(e.key, slot)
+  }
+  memoSigs.set(e.sig, slot * 64)
+}
 
 /** Forget every memoised verification (benchmarks use it to measure cold ingest). */
-export function clearVerifiedMemo (): void { verified.clear() }
+export function clearVerifiedMemo (): void {
+  verified.clear()
+  memoKeys.length = 0
+  memoNext = 0
+}

@@ -95,13 +95,13 @@ export class FieldReader {
 }
 
 export function sortedDistinctBytes (list: CborValue[], length: number, fail: () => Error): Uint8Array[] {
-  const out: Uint8Array[] = []
+  // Checked in place and returned as is (the decoder's fresh array): no copy per event.
   let last: Uint8Array | null = null
-  for (const item of list) {
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i]
     if (!(item instanceof Uint8Array) || item.length !== length) throw fail()
     if (last !== null && compareBytes(last, item) >= 0) throw fail()
-    out.push(item)
     last = item
   }
-  return out
+  return list as Uint8Array[]
 }

@@ -34,13 +34,16 @@ export class Views {
 
   /** Apply deltas (sign 1n) or take them back (sign -1n). */
   apply (deltas: readonly Delta[], sign: 1n | -1n): void {
-    for (const d of deltas) {
+    for (let i = 0; i < deltas.length; i++) {
+      const d = deltas[i] as Delta
+      // Adding is the common case (taking back only follows an equivocation): no multiply then.
+      const amount = sign === 1n ? d.amount : -d.amount
       if (d.account === null) {
-        if (d.field === 'minted') this.minted += sign * d.amount
-        else this.burned += sign * d.amount
+        if (d.field === 'minted') this.minted += amount
+        else this.burned += amount
       } else {
         const f = this.fields(d.account)
-        f[d.field] += sign * d.amount
+        f[d.field] += amount
       }
     }
   }
@@ -52,7 +55,9 @@ export class Views {
     if (counts === undefined) bySubject.set(observer, counts = new Int32Array(OBSERVATION_KINDS.length))
     const k = OBSERVATION_KINDS.indexOf(kind)
     counts[k] = (counts[k] as number) + sign
-    if (counts.every(c => c === 0)) bySubject.delete(observer)
+    let empty = true
+    for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) { empty = false; break }
+    if (empty) bySubject.delete(observer)
     if (bySubject.size === 0) this.observations.delete(subject)
   }
 
