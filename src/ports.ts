@@ -60,6 +60,13 @@ export type MessageHandler = (from: Uint8Array, topic: string, data: Uint8Array)
 export interface Transport {
   /** This node's public key. */
   readonly self: Uint8Array
+  /**
+   * True when the `from` of a direct message is proven by the transport itself: the in-process
+   * simulation, or libp2p over Noise where the peer id is the node's Ed25519 key. Protocols may
+   * then skip per-message signatures on direct messages; anything that must convince a third party
+   * (a result digest, a certificate endorsement, an attestation) stays signed inside the body.
+   */
+  readonly authenticated: boolean
   /** Gossip `data` to every subscriber of `topic` (not back to this node). */
   publish (topic: string, data: Uint8Array): void
   /** Send `data` to one peer. */

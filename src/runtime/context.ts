@@ -7,7 +7,7 @@ import type { Ledger } from '../core/ledger/index.ts'
 import type { Kernel } from '../core/kernels/index.ts'
 import { kernelFor } from '../core/kernels/index.ts'
 import type { TaskType } from '../core/economy/index.ts'
-import { signTaskMessage } from '../core/tasks/index.ts'
+import { frameTaskMessage, signTaskMessage } from '../core/tasks/index.ts'
 import type { TaskMessageBodies, TaskMessageKind } from '../core/tasks/index.ts'
 import type { Clock, Transport } from '../ports.ts'
 
@@ -67,7 +67,11 @@ export class RuntimeContext {
 
   kernel (type: string): Kernel { return kernelFor(type, this.kernels) }
 
+  /** Send a task message: framed on an authenticated transport, signed on any other. */
   async send<K extends TaskMessageKind> (to: Uint8Array, kind: K, task: Uint8Array, body: TaskMessageBodies[K]): Promise<void> {
-    this.transport.send(to, TASK_DIRECT_TOPIC, await signTaskMessage(this.identity, this.networkId, kind, task, body))
+    const bytes = this.transport.authenticated
+      ? frameTaskMessage(kind, task, this.identity.publicKey, body)
+      : await signTaskMessage(this.identity, this.networkId, kind, task, body)
+    this.transport.send(to, TASK_DIRECT_TOPIC, bytes)
   }
 }

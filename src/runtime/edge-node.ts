@@ -100,8 +100,8 @@ export class EdgeNode {
     this.#worker = new WorkerRole(this.#ctx, init.worker)
     this.#submitter = new SubmitterRole(this.#ctx, init.submitter)
     this.#started = clock.now()
-    init.transport.onMessage((_from, topic, data) => {
-      if (topic === TASK_DIRECT_TOPIC) void this.#receive(data)
+    init.transport.onMessage((from, topic, data) => {
+      if (topic === TASK_DIRECT_TOPIC) void this.#receive(data, init.transport.authenticated ? from : undefined)
       else if (topic === TASK_TOPIC && !this.#stopped) void this.#worker.onAnnounce(data).catch(() => {}) // malformed: dropped
     })
     const tickMs = init.tickMs ?? 10
@@ -184,11 +184,11 @@ export class EdgeNode {
     this.#worker.tick(now)
   }
 
-  async #receive (data: Uint8Array): Promise<void> {
+  async #receive (data: Uint8Array, authenticatedSender: Uint8Array | undefined): Promise<void> {
     if (this.#stopped) return
     let msg: TaskMessage
     try {
-      msg = await openTaskMessage(this.#ctx.networkId, data)
+      msg = await openTaskMessage(this.#ctx.networkId, data, authenticatedSender)
     } catch {
       return // malformed or forged: dropped (a peer-scoring hook belongs to the transport)
     }

@@ -19,6 +19,11 @@ export interface MemoryNetworkOptions {
   readonly drop?: number
   /** Probability a delivery arrives twice. Default 0. */
   readonly duplicate?: number
+  /**
+   * Whether peers may trust the network's `from` (default true: in one process nobody can forge
+   * it). Set false to make protocols sign every direct message, as over an unauthenticated link.
+   */
+  readonly authenticated?: boolean
 }
 
 /** Counters of what the network did. */
@@ -48,6 +53,7 @@ export class MemoryNetwork {
   readonly #delay: readonly [number, number]
   readonly #drop: number
   readonly #duplicate: number
+  readonly #authenticated: boolean
   readonly #peers = new Map<string, MemoryTransport>()
   #group = new Map<string, number>()
   /** Every delivery the network carries, for adversaries that eavesdrop (simulation only). */
@@ -58,6 +64,7 @@ export class MemoryNetwork {
     this.#delay = options.delayMs ?? [0, 2]
     this.#drop = options.drop ?? 0
     this.#duplicate = options.duplicate ?? 0
+    this.#authenticated = options.authenticated ?? true
     if (!(this.#delay[0] >= 0 && this.#delay[1] >= this.#delay[0])) throw new RangeError('delayMs must be [min, max] with 0 <= min <= max')
     if (!(this.#drop >= 0 && this.#drop < 1) || !(this.#duplicate >= 0 && this.#duplicate < 1)) throw new RangeError('drop and duplicate are probabilities in [0, 1)')
   }
@@ -66,7 +73,7 @@ export class MemoryNetwork {
   join (self: Uint8Array): MemoryTransport {
     const key = toKey(self)
     if (this.#peers.has(key)) throw new RangeError('this peer already joined')
-    const t = new MemoryTransport(this, self)
+    const t = new MemoryTransport(this, self, this.#authenticated)
     this.#peers.set(key, t)
     return t
   }
@@ -114,13 +121,16 @@ export class MemoryNetwork {
 /** One peer's end of a {@link MemoryNetwork}. */
 export class MemoryTransport implements Transport {
   readonly self: Uint8Array
+  /** In one process the network itself knows who sent what. */
+  readonly authenticated: boolean
   readonly #network: MemoryNetwork
   #handler: MessageHandler | null = null
   #closed = false
 
-  constructor (network: MemoryNetwork, self: Uint8Array) {
+  constructor (network: MemoryNetwork, self: Uint8Array, authenticated: boolean) {
     this.#network = network
     this.self = self
+    this.authenticated = authenticated
   }
 
   publish (topic: string, data: Uint8Array): void {

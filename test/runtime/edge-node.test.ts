@@ -21,14 +21,14 @@ const code = (c: string) => (err: unknown): boolean => (err instanceof TaskError
 
 interface Net { ledger: Ledger, submitter: EdgeNode, workers: EdgeNode[], poor: EdgeNode, network: MemoryNetwork }
 
-async function network (workerCount: number, extra: Partial<EdgeNodeInit> = {}): Promise<Net> {
+async function network (workerCount: number, extra: Partial<EdgeNodeInit> = {}, authenticated = true): Promise<Net> {
   const ids = await Promise.all(Array.from({ length: workerCount + 2 }, async () => await Identity.generate()))
   const [subId, poorId, ...workerIds] = ids as [Identity, Identity, ...Identity[]]
   const ledger = Ledger.create({ config: { networkId: NET, genesis: [subId, ...workerIds].map(id => ({ account: id.publicKey, amount: credits(10_000) })) } })
   const clock = { now: () => Date.now() }
   for (const id of workerIds) await new Account({ ledger, signer: id, clock }).stake(credits(200))
   await new Account({ ledger, signer: subId, clock }).stake(credits(200))
-  const net = new MemoryNetwork({ seed: 9 })
+  const net = new MemoryNetwork({ seed: 9, authenticated })
   const common = { ledger, submitter: { spotCheckRate: 0, roundMs: 300 }, ...extra }
   const submitter = await EdgeNode.create({ ...common, identity: subId, transport: net.join(subId.publicKey), worker: { enabled: false } })
   const poor = await EdgeNode.create({ ...common, identity: poorId, transport: net.join(poorId.publicKey), worker: { enabled: false } })
@@ -115,6 +115,13 @@ describe('EdgeNode lifecycle', () => {
     assert.equal(ok.verified, true)
     await stopAll(n)
     await assert.rejects(n.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array(8)) }), code('ERR_TASK_STOPPED'))
+  })
+
+  it('signs every direct message when the transport does not authenticate senders', async () => {
+    const n = await network(3, {}, false)
+    const result = await n.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array([7])) })
+    assert.equal(result.verified, true)
+    await stopAll(n)
   })
 
   it('runs kernels in the worker_threads pool when given one', async () => {

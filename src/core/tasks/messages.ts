@@ -20,6 +20,7 @@
  */
 import { decodeCanonical, encodeCanonical } from '../codec/index.ts'
 import type { CborValue } from '../codec/index.ts'
+import { equalBytes } from '../bytes.ts'
 import { signedBytes, verifyEd25519 } from '../identity/index.ts'
 import type { MessageSigner } from '../identity/index.ts'
 import { TaskError } from './errors.ts'
@@ -125,28 +126,50 @@ export async function signTaskMessage<K extends TaskMessageKind> (
 }
 
 /**
+ * Frame a message without a signature, for a transport that authenticates its peers (see
+ * `Transport.authenticated`): the receiver takes the sender from the transport. Throws
+ * ERR_TASK_BAD_MESSAGE for a body that does not fit its kind.
+ *
+ * @example
+ * transport.send(to, topic, frameTaskMessage('open', task, me.publicKey, {}))
+ */
+export function frameTaskMessage<K extends TaskMessageKind> (kind: K, task: Uint8Array, from: Uint8Array, body: TaskMessageBodies[K]): Uint8Array {
+  if (!(TASK_MESSAGE_KINDS as readonly string[]).includes(kind)) throw bad(`unknown message kind '${String(kind)}'`)
+  if (!(task instanceof Uint8Array) || task.length !== 32) throw bad('task id is 32 bytes')
+  if (!(from instanceof Uint8Array) || from.length !== 32) throw bad('sender key is 32 bytes')
+  return encodeCanonical([MESSAGE_VERSION, kind, task, from, checkBody(kind, body as unknown as CborValue)])
+}
+
+/**
  * Decode and verify a message from the wire. Throws ERR_TASK_BAD_MESSAGE for anything malformed,
- * oversized or forged.
+ * oversized or forged. An unsigned frame (five fields) is accepted only when `authenticatedSender`
+ * is given (the transport proved who sent it) and names the same sender.
  *
  * @example
  * const msg = await openTaskMessage('net', bytes)
  * if (msg.kind === 'claim') coordinator.onClaim(msg.from, now)
  */
-export async function openTaskMessage (networkId: string, bytes: Uint8Array): Promise<TaskMessage> {
+export async function openTaskMessage (networkId: string, bytes: Uint8Array, authenticatedSender?: Uint8Array): Promise<TaskMessage> {
   let value: CborValue
   try {
     value = decodeCanonical(bytes, MAX_MESSAGE_BYTES)
   } catch (err) {
     throw bad(`message does not decode: ${(err as Error).message}`)
   }
-  if (!Array.isArray(value) || value.length !== 6 || value[0] !== MESSAGE_VERSION) throw bad('message is not a version-1 array of 6 fields')
+  const framed = Array.isArray(value) && value.length === 5
+  if (!Array.isArray(value) || (value.length !== 6 && !framed) || value[0] !== MESSAGE_VERSION) throw bad('message is not a version-1 array of 6 fields (5 when unsigned)')
   const [, kind, task, from, body, sig] = value
   if (typeof kind !== 'string' || !(TASK_MESSAGE_KINDS as readonly string[]).includes(kind)) throw bad(`unknown message kind '${String(kind)}'`)
   if (!(task instanceof Uint8Array) || task.length !== 32) throw bad('task id is 32 bytes')
   if (!(from instanceof Uint8Array) || from.length !== 32) throw bad('sender key is 32 bytes')
-  if (!(sig instanceof Uint8Array) || sig.length !== 64) throw bad('signature is 64 bytes')
   const k = kind as TaskMessageKind
   const checked = checkBody(k, body)
+  if (framed) {
+    if (authenticatedSender === undefined) throw bad('an unsigned message needs a transport that authenticates its sender')
+    if (!equalBytes(authenticatedSender, from)) throw bad('the message names another sender than the one the transport authenticated')
+    return { kind: k, task, from, body: checked, bytes } as unknown as TaskMessage
+  }
+  if (!(sig instanceof Uint8Array) || sig.length !== 64) throw bad('signature is 64 bytes')
   if (!(await verifyEd25519(from, statement(networkId, k, task, from, checked), sig))) throw bad(`${k} signature does not verify`)
   return { kind: k, task, from, body: checked, bytes } as unknown as TaskMessage
 }

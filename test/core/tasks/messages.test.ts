@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeCanonical, encodeCanonical } from '../../../src/core/codec/index.ts'
-import { openTaskMessage, signTaskMessage, TaskError, TASK_MESSAGE_KINDS } from '../../../src/core/tasks/index.ts'
+import { frameTaskMessage, openTaskMessage, signTaskMessage, TaskError, TASK_MESSAGE_KINDS } from '../../../src/core/tasks/index.ts'
 import { NET, identities } from '../../helpers/fixtures.ts'
 
 const [alice, bob] = await identities(2) as [NonNullable<Awaited<ReturnType<typeof identities>>[number]>, NonNullable<Awaited<ReturnType<typeof identities>>[number]>]
@@ -53,5 +53,15 @@ describe('task messages', () => {
     await assert.rejects(signTaskMessage(alice, NET, 'claim', new Uint8Array(3), {}), bad)
     const bytes = await signTaskMessage(alice, NET, 'commit', task, { commitment: new Uint8Array(32) })
     for (let cut = 0; cut < bytes.length; cut += 9) await assert.rejects(openTaskMessage(NET, bytes.slice(0, cut)), bad)
+  })
+
+  it('accept an unsigned frame only from the sender the transport authenticated', async () => {
+    const framed = frameTaskMessage('commit', task, alice.publicKey, { commitment: new Uint8Array(32) })
+    const msg = await openTaskMessage(NET, framed, alice.publicKey)
+    assert.equal(msg.kind, 'commit')
+    assert.deepEqual(msg.from, alice.publicKey)
+    await assert.rejects(openTaskMessage(NET, framed), bad, 'no authenticated sender: a frame proves nothing')
+    await assert.rejects(openTaskMessage(NET, framed, bob.publicKey), bad, 'bob cannot pass a frame off as alice\'s')
+    assert.throws(() => frameTaskMessage('commit', task, alice.publicKey, { commitment: new Uint8Array(3) }), bad)
   })
 })
