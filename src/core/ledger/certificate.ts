@@ -4,7 +4,8 @@
  * (`settlement`, `slash-attestation`) so neither can be replayed as the other or as an event.
  */
 import { encodeCanonical } from '../codec/index.ts'
-import { compareBytes, equalBytes } from '../bytes.ts'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { compareBytes, concatBytes, equalBytes, toKey } from '../bytes.ts'
 import { signedBytes, verifyEd25519 } from '../identity/index.ts'
 import type { SlashReason } from '../economy/index.ts'
 import type { Attestation, Certificate, QuorumSignature } from './bodies.ts'
@@ -52,8 +53,21 @@ export async function verifyCertificate (networkId: string, cert: Certificate, q
     else return false
   }
   if (!submitterSigned || workerSigners < quorum) return false
-  return allVerify(cert.sigs, certificateStatement(networkId, cert))
+  // Every agreeing worker's reward carries the same certificate: verify its signatures once.
+  const statement = certificateStatement(networkId, cert)
+  const key = toKey(sha256(concatBytes(statement, ...cert.sigs.flatMap(([signer, sig]) => [signer, sig]))))
+  if (verifiedCertificates.has(key)) return true
+  const ok = await allVerify(cert.sigs, statement)
+  if (ok) {
+    verifiedCertificates.add(key)
+    if (verifiedCertificates.size > VERIFIED_CERTIFICATES_MAX) verifiedCertificates.delete(verifiedCertificates.values().next().value as string)
+  }
+  return ok
 }
+
+/** Certificates whose signatures verified (by a digest of statement and signatures), oldest first. */
+const verifiedCertificates = new Set<string>()
+const VERIFIED_CERTIFICATES_MAX = 4096
 
 /**
  * An attestation is valid when the offender signed `claim` for the task, the quorum's `digest`
