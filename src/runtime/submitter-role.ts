@@ -343,7 +343,10 @@ export class SubmitterRole {
       const head = ledger.chainState(signer)?.head
       if (head !== undefined && head !== null) deps.push(head)
     }
-    await ledger.append(identity, 'slash', { offender, reason: 'InvalidResult', amount, evidence, beneficiaries: sortKeys(outcome.agreeing) }, { deps, time: ctx.clock.now() })
+    // The slashed stake goes to the honest co-workers that attested (the ledger's rule).
+    const attesters = new Set(sigs.map(([s]) => toKey(s)))
+    const beneficiaries = sortKeys(outcome.agreeing.filter(w => attesters.has(toKey(w))))
+    await ledger.append(identity, 'slash', { offender, reason: 'InvalidResult', amount, evidence, beneficiaries }, { deps, time: ctx.clock.now() })
     ctx.emit('worker:slashed', { offender, task: env.id, amount })
   }
 
