@@ -60,7 +60,8 @@ export interface SubmitResult {
   readonly verified: boolean
 }
 
-interface Collector { sigs: Map<string, Uint8Array>, want: number, done: () => void }
+/** Signatures a round waits for, from the workers it asked (and no one else). */
+interface Collector { sigs: Map<string, Uint8Array>, from: Set<string>, done: () => void }
 
 interface Submitted {
   env: TaskEnvelope
@@ -202,9 +203,10 @@ export class SubmitterRole {
   }
 
   #collect (c: Collector | undefined, from: Uint8Array, sig: Uint8Array): void {
-    if (c === undefined) return
-    c.sigs.set(toKey(from), sig)
-    if (c.sigs.size >= c.want) c.done()
+    const key = toKey(from)
+    if (c === undefined || !c.from.has(key)) return
+    c.sigs.set(key, sig)
+    if (c.sigs.size >= c.from.size) c.done()
   }
 
   #act (rec: Submitted, actions: CoordinatorAction[]): void {
@@ -278,11 +280,11 @@ export class SubmitterRole {
     }
   }
 
-  #round (want: number): Collector & { wait: Promise<void> } {
+  #round (asked: readonly Uint8Array[]): Collector & { wait: Promise<void> } {
     let done!: () => void
     const wait = new Promise<void>(resolve => { done = resolve })
     const timer = setTimeout(done, this.#options.roundMs)
-    return { sigs: new Map(), want, done: () => { clearTimeout(timer); done() }, wait }
+    return { sigs: new Map(), from: new Set(asked.map(toKey)), done: () => { clearTimeout(timer); done() }, wait }
   }
 
   /** Ask the agreeing workers to endorse the certificate, then send it so each can mint. */
@@ -291,7 +293,7 @@ export class SubmitterRole {
     const { env } = rec
     const workers = sortKeys(outcome.agreeing)
     const draft = { task: env.id, result: sha256(outcome.result as Uint8Array), base, hours: 0, workers, submitter: ctx.identity.publicKey }
-    const round = this.#round(workers.length)
+    const round = this.#round(workers)
     rec.endorse = round
     for (const w of workers) await ctx.send(w, 'certify', env.id, { result: draft.result, base, hours: 0n, workers })
     await round.wait
@@ -323,7 +325,7 @@ export class SubmitterRole {
     if (staked(identity.publicKey)) sigs.push([identity.publicKey, await identity.sign(statement)])
     const helpers = outcome.agreeing.filter(staked)
     if (sigs.length + helpers.length < ledger.config.quorum) return // too few staked witnesses: observation only
-    const round = this.#round(helpers.length)
+    const round = this.#round(helpers)
     rec.attest.set(toKey(offender), round)
     for (const w of helpers) await ctx.send(w, 'attest', env.id, { offender, claim, digest })
     await round.wait
