@@ -31,7 +31,7 @@ import type { LedgerConfig } from './config.ts'
 import { ACCOUNT_FIELDS, counterparties, creditTo, eventDeltas, slashDeltas } from './effects.ts'
 import { LedgerError } from './errors.ts'
 import { MAX_DEPS, decodeEvent, decodeKnownEvent, isVerified, keyOf, rememberVerified, signEvent, verifyEvent } from './event.ts'
-import { verifyEd25519 } from '../identity/index.ts'
+import { Identity, verifyEd25519 } from '../identity/index.ts'
 import type { LedgerEvent, UnsignedEvent } from './event.ts'
 import type { BodyOf, EventType } from './bodies.ts'
 import { verifyAttestation, verifyCertificate } from './certificate.ts'
@@ -344,6 +344,9 @@ export class Ledger {
       body
     }
     const e = await signEvent(this.config.networkId, signer, unsigned)
+    // An Identity's public key is bound to its private key (generated together, or checked on
+    // import), so its own fresh signature needs no second check. Any other Signer is verified.
+    if (signer instanceof Identity) rememberVerified(e)
     const result = await this.ingest(e.bytes, options.now === undefined ? {} : { now: options.now })
     const refusal = result.rejected[0]
     if (refusal !== undefined) throw refusal.error
