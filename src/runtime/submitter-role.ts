@@ -7,7 +7,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { toKey } from '../core/bytes.ts'
-import { credits, priceTask, slashAmount, TASK_PRIORITIES } from '../core/economy/index.ts'
+import { credits, DEFAULT_STAKE_PER_CLAIM, priceTask, slashAmount, TASK_PRIORITIES } from '../core/economy/index.ts'
 import type { TaskPriority, TaskType } from '../core/economy/index.ts'
 import { verifyEd25519 } from '../core/identity/index.ts'
 import { Account, attestationStatement, certificateStatement, resultStatement, sortSignatures, verifyAttestation } from '../core/ledger/index.ts'
@@ -32,6 +32,11 @@ export interface SubmitterOptions {
   readonly replication?: AdaptiveReplicationOptions
   /** How long the certificate and attestation rounds wait for workers (default 2 s). */
   readonly roundMs?: number
+  /**
+   * Stake each open assignment puts at risk (default DEFAULT_STAKE_PER_CLAIM, 10 credits): a
+   * worker is drawn for at most effective stake / stakePerClaim of this submitter's open tasks.
+   */
+  readonly stakePerClaim?: bigint
 }
 
 /** What `submit` takes (seed 001 §7.2). @example { type: 'encryption', payload, options: { redundancy: 3, maxCredits: 1 } } */
@@ -83,6 +88,8 @@ export class SubmitterRole {
   /** Settled tasks whose certificate or attestation rounds are still collecting signatures. */
   readonly #settling = new Map<string, Submitted>()
   readonly #weights = new Map<string, { weight: number, at: number }>()
+  /** Open assignments per worker across this submitter's tasks (stake at risk per claim). */
+  readonly #open = new Map<string, number>()
   timedOut = 0
   failed = 0
   settled = 0
@@ -96,11 +103,13 @@ export class SubmitterRole {
       claimWindowMs: options.claimWindowMs ?? 50,
       timeoutMs: options.timeoutMs ?? 30_000,
       referee: options.referee ?? true,
-      roundMs: options.roundMs ?? 2_000
+      roundMs: options.roundMs ?? 2_000,
+      stakePerClaim: options.stakePerClaim ?? DEFAULT_STAKE_PER_CLAIM
     }
     const o = this.#options
     if (!Number.isSafeInteger(o.redundancy) || o.redundancy < 1 || o.redundancy > 9) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'redundancy must be 1..9')
     if (!(o.spotCheckRate >= 0 && o.spotCheckRate <= 1)) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'spotCheckRate must be in [0, 1]')
+    if (typeof o.stakePerClaim !== 'bigint' || o.stakePerClaim <= 0n) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'stakePerClaim must be a positive bigint of micro-credits')
     this.replication = new AdaptiveReplication(options.replication)
     this.#account = new Account({ ledger: ctx.ledger, signer: ctx.identity, clock: ctx.clock })
   }
@@ -180,7 +189,9 @@ export class SubmitterRole {
     switch (msg.kind) {
       case 'claim': {
         const weight = this.#weight(msg.from, now)
-        if (weight > 0) this.#act(rec, rec.coordinator.onClaim(msg.from, weight, now))
+        const atRisk = BigInt((this.#open.get(toKey(msg.from)) ?? 0) + 1) * this.#options.stakePerClaim
+        if (weight > 0 && atRisk <= this.#ctx.ledger.account(msg.from).effectiveStake) this.#act(rec, rec.coordinator.onClaim(msg.from, weight, now))
+        else await this.#ctx.send(msg.from, 'cancel', msg.task, { reason: 'not enough stake for another claim' })
         return
       }
       case 'commit':
@@ -202,6 +213,16 @@ export class SubmitterRole {
     }
   }
 
+  /** The task ended: its workers' stake is no longer at risk for it. */
+  #closeAssignments (rec: Submitted): void {
+    for (const w of rec.coordinator.assigned) {
+      const key = toKey(w)
+      const n = (this.#open.get(key) ?? 0) - 1
+      if (n > 0) this.#open.set(key, n)
+      else this.#open.delete(key)
+    }
+  }
+
   #collect (c: Collector | undefined, from: Uint8Array, sig: Uint8Array): void {
     const key = toKey(from)
     if (c === undefined || !c.from.has(key)) return
@@ -215,6 +236,7 @@ export class SubmitterRole {
       switch (a.kind) {
         case 'assign':
           this.replicasAssigned++
+          this.#open.set(toKey(a.worker), (this.#open.get(toKey(a.worker)) ?? 0) + 1)
           void ctx.send(a.worker, 'assign', rec.env.id, { seed: a.seed, workers: a.workers, payload: rec.payload }).catch(error => ctx.emit('error', { error }))
           break
         case 'open':
@@ -236,10 +258,12 @@ export class SubmitterRole {
             .catch(error => ctx.emit('error', { error }))
           break
         case 'settle':
+          this.#closeAssignments(rec)
           this.#tasks.delete(toKey(rec.env.id))
           void this.#settle(rec, a.outcome).catch(error => { rec.reject(error as Error); ctx.emit('error', { error }) })
           break
         case 'fail':
+          this.#closeAssignments(rec)
           this.#tasks.delete(toKey(rec.env.id))
           void this.#fail(rec, a.code, a.reason, a.outcome).catch(error => ctx.emit('error', { error }))
           break

@@ -10,7 +10,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { equalBytes, toKey } from '../core/bytes.ts'
 import type { TaskType } from '../core/economy/index.ts'
-import { applyMultiplier } from '../core/economy/index.ts'
+import { applyMultiplier, DEFAULT_STAKE_PER_CLAIM } from '../core/economy/index.ts'
 import { attestationStatement, certificateStatement, resultStatement } from '../core/ledger/index.ts'
 import { commitment, decodeCertificate, payloadMatches, phases, readEnvelope, seedMatches, verifyEnvelope } from '../core/tasks/index.ts'
 import type { TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
@@ -91,9 +91,11 @@ export class WorkerRole {
     return Object.hasOwn(this.#ctx.kernels, type)
   }
 
+  /** Staked enough to work, with room for one more claim's stake at risk (DEFAULT_STAKE_PER_CLAIM each). */
   #staked (): boolean {
     const { ledger, identity } = this.#ctx
-    return ledger.account(identity.publicKey).effectiveStake >= ledger.config.minStake
+    const stake = ledger.account(identity.publicKey).effectiveStake
+    return stake >= ledger.config.minStake && BigInt(this.busy + 1) * DEFAULT_STAKE_PER_CLAIM <= stake
   }
 
   /** Drop stale claims and finished jobs; claim from the backlog when there is room. */

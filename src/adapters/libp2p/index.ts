@@ -1,0 +1,13 @@
+/**
+ * The libp2p adapter: the `Transport` port over js-libp2p (issue 4 §1).
+ *
+ * @example
+ * import { Libp2pTransport } from './adapters/libp2p/index.ts'
+ * const transport = await Libp2pTransport.create({ identity, topics: ['edge-net/tasks/1'] })
+ */
+export { Libp2pTransport, DIRECT_PROTOCOL, DEFAULT_MAX_MESSAGE_BYTES } from './libp2p-transport.ts'
+export type { Libp2pTransportInit, Libp2pTransportStats } from './libp2p-transport.ts'
+export { TransportError, TRANSPORT_ERROR_CODES } from './errors.ts'
+export type { TransportErrorCode } from './errors.ts'
+export { MAX_TOPIC_BYTES, encodeDirectFrame, decodeDirectFrame } from './frame.ts'
+export { libp2pPrivateKey, ed25519SeedFromPkcs8 } from './identity-key.ts'
