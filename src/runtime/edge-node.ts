@@ -45,6 +45,10 @@ export interface EdgeNodeInit {
   readonly randomBytes?: (n: number) => Uint8Array
   /** How often open tasks are advanced (default 10 ms). */
   readonly tickMs?: number
+  /** Seed 001 §7.1's callbacks, as shorthands for `on('credit:earned')`, `on('task:assigned')` and `on('error')`. */
+  readonly onCredit?: (earned: bigint, total: number) => void
+  readonly onTask?: (task: { task: Uint8Array, type: TaskType }) => void
+  readonly onError?: (error: unknown) => void
 }
 
 /** `stats()` (seed 001 §7.1, plus the task system's counters). */
@@ -104,6 +108,9 @@ export class EdgeNode {
       if (topic === TASK_DIRECT_TOPIC) void this.#receive(data, init.transport.authenticated ? from : undefined)
       else if (topic === TASK_TOPIC && !this.#stopped) void this.#worker.onAnnounce(data).catch(() => {}) // malformed: dropped
     })
+    if (init.onCredit !== undefined) { const f = init.onCredit; this.on('credit:earned', ({ amount }) => { f(amount, this.stats().credits) }) }
+    if (init.onTask !== undefined) { const f = init.onTask; this.on('task:assigned', d => { f(d) }) }
+    if (init.onError !== undefined) { const f = init.onError; this.on('error', ({ error }) => { f(error) }) }
     const tickMs = init.tickMs ?? 10
     this.#timer = setInterval(() => { this.#tick() }, tickMs)
   }
@@ -167,6 +174,9 @@ export class EdgeNode {
   pause (): void { this.#worker.paused = true }
   resume (): void { this.#worker.paused = false }
   get paused (): boolean { return this.#worker.paused }
+
+  /** Seed 001 §7.1's name for {@link stop}. */
+  async disconnect (): Promise<void> { await this.stop() }
 
   /** Leave the network: open submissions reject with ERR_TASK_STOPPED and release their escrow. */
   async stop (): Promise<void> {

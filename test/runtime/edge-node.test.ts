@@ -130,10 +130,16 @@ describe('EdgeNode lifecycle', () => {
     await stopAll(m)
   })
 
-  it('signs every direct message when the transport does not authenticate senders', async () => {
-    const n = await network(3, {}, false)
+  it('signs every direct message when the transport does not authenticate senders; seed 001 callbacks fire', async () => {
+    const credited: bigint[] = []
+    const tasks: string[] = []
+    const n = await network(3, { onCredit: (earned) => credited.push(earned), onTask: ({ type }) => tasks.push(type) }, false)
     const result = await n.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array([7])) })
     assert.equal(result.verified, true)
+    for (let i = 0; i < 100 && credited.length < 6; i++) await new Promise(resolve => setTimeout(resolve, 20))
+    assert.deepEqual(tasks, ['encryption', 'encryption', 'encryption'])
+    assert.equal(credited.length, 6, 'each worker: its payment and its reward')
+    await n.workers[0]?.disconnect()
     await stopAll(n)
   })
 
