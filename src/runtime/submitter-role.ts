@@ -190,8 +190,14 @@ export class SubmitterRole {
       case 'claim': {
         const weight = this.#weight(msg.from, now)
         const atRisk = BigInt((this.#open.get(toKey(msg.from)) ?? 0) + 1) * this.#options.stakePerClaim
-        if (weight > 0 && atRisk <= this.#ctx.ledger.account(msg.from).effectiveStake) this.#act(rec, rec.coordinator.onClaim(msg.from, weight, now))
-        else await this.#ctx.send(msg.from, 'cancel', msg.task, { reason: 'not enough stake for another claim' })
+        // The stake must stay locked (slashable) until this task's slash could land: the lock's end
+        // is read from the worker's own chain, so a stake event backdated to reopen the lock early
+        // only makes the worker ineligible (docs/tasks.md, "Stake that stays at risk").
+        const lockedUntil = this.#ctx.ledger.chainState(msg.from)?.stakeUnlockAt ?? 0
+        if (weight > 0 && atRisk <= this.#ctx.ledger.account(msg.from).effectiveStake && lockedUntil >= rec.env.deadline + this.#options.roundMs) {
+          this.#act(rec, rec.coordinator.onClaim(msg.from, weight, now))
+        }
+        else await this.#ctx.send(msg.from, 'cancel', msg.task, { reason: 'stake too small or unlocked too soon for this claim' })
         return
       }
       case 'commit':

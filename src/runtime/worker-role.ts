@@ -98,8 +98,28 @@ export class WorkerRole {
     return stake >= ledger.config.minStake && BigInt(this.busy + 1) * DEFAULT_STAKE_PER_CLAIM <= stake
   }
 
+  /**
+   * Submitters draw only workers whose stake stays locked past the task's deadline. A stake event
+   * restarts the lock on the whole stake, so a worker whose lock nears its end stakes one more
+   * micro-credit (once per refresh).
+   */
+  #refreshStakeLock (now: number): void {
+    if (this.#refreshing || !this.#options.enabled || this.paused) return
+    const { ledger, identity } = this.#ctx
+    const state = ledger.chainState(identity.publicKey)
+    if (state === undefined || state.staked === 0n || state.balance < 1n) return
+    if (state.stakeUnlockAt - now > ledger.config.stakeLockMs / 2) return
+    this.#refreshing = true
+    void ledger.append(identity, 'stake', { amount: 1n }, { time: now, now })
+      .catch(error => this.#ctx.emit('error', { error }))
+      .finally(() => { this.#refreshing = false })
+  }
+
+  #refreshing = false
+
   /** Drop stale claims and finished jobs; claim from the backlog when there is room. */
   tick (now: number): void {
+    this.#refreshStakeLock(now)
     for (const [key, job] of this.#jobs) {
       if (job.state === 'claimed' && now >= job.claimedAt + this.#options.claimTtlMs) this.#jobs.delete(key)
       else if (now >= job.env.deadline + 60_000) this.#jobs.delete(key)

@@ -21,10 +21,10 @@ const code = (c: string) => (err: unknown): boolean => (err instanceof TaskError
 
 interface Net { ledger: Ledger, submitter: EdgeNode, workers: EdgeNode[], poor: EdgeNode, network: MemoryNetwork }
 
-async function network (workerCount: number, extra: Partial<EdgeNodeInit> = {}, authenticated = true): Promise<Net> {
+async function network (workerCount: number, extra: Partial<EdgeNodeInit> = {}, authenticated = true, stakeLockMs?: number): Promise<Net> {
   const ids = await Promise.all(Array.from({ length: workerCount + 2 }, async () => await Identity.generate()))
   const [subId, poorId, ...workerIds] = ids as [Identity, Identity, ...Identity[]]
-  const ledger = Ledger.create({ config: { networkId: NET, genesis: [subId, ...workerIds].map(id => ({ account: id.publicKey, amount: credits(10_000) })) } })
+  const ledger = Ledger.create({ config: { networkId: NET, ...(stakeLockMs === undefined ? {} : { stakeLockMs }), genesis: [subId, ...workerIds].map(id => ({ account: id.publicKey, amount: credits(10_000) })) } })
   const clock = { now: () => Date.now() }
   for (const id of workerIds) await new Account({ ledger, signer: id, clock }).stake(credits(200))
   await new Account({ ledger, signer: subId, clock }).stake(credits(200))
@@ -127,6 +127,22 @@ describe('EdgeNode lifecycle', () => {
     const m = await network(3, { submitter: { spotCheckRate: 0, roundMs: 300, stakePerClaim: credits(150) } })
     const ok = await m.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array(3)) })
     assert.equal(ok.workers.length, 3, 'one claim each fits in 200 credits of stake')
+    await stopAll(m)
+  })
+
+  it('draws only workers whose stake stays locked past the deadline (a backdated or expiring lock does not count)', async () => {
+    // A 50 ms unstake lock ends long before any task's deadline: no worker is eligible, however it refreshes.
+    const n = await network(3, {}, true, 50)
+    await assert.rejects(n.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array(3)), options: { timeout: 400 } }), code('ERR_TASK_EXPIRED'))
+    await stopAll(n)
+    // With a 2 s lock, a worker restarts its lock once less than half of it is left, and stays eligible.
+    const m = await network(3, {}, true, 2000)
+    const worker = m.workers[0] as EdgeNode
+    const first = m.ledger.chainState(worker.publicKey)?.stakeUnlockAt ?? 0
+    await new Promise(resolve => setTimeout(resolve, 1200))
+    assert.ok((m.ledger.chainState(worker.publicKey)?.stakeUnlockAt ?? 0) > first, 'the lock was restarted')
+    const ok = await m.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array(3)), options: { timeout: 400 } })
+    assert.equal(ok.verified, true)
     await stopAll(m)
   })
 
