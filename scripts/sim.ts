@@ -4,6 +4,7 @@
  * Runs the seeded in-process network (src/runtime/simulation.ts) and prints one JSON object:
  * wrongAcceptRate, replicasPerTask, liarsSlashedWithin100, honestSlashed, copiersPaid, escrowLost,
  * tasks {submitted, verified, failed}, and more. Without --json it prints the same object indented.
+ * SIM_DEBUG=1 also prints every failed task's error and every error a node reports (stderr).
  */
 import { parseArgs } from 'node:util'
 import { simulate } from '../src/runtime/simulation.ts'
