@@ -14,3 +14,5 @@ export { KeyFileStore, KeyStoreError, KEY_STORE_ERROR_CODES } from './adapters/k
 export { WorkerThreadsPool, WorkerPoolError, WORKER_POOL_ERROR_CODES } from './adapters/workers/index.ts'
 export * from './runtime/index.ts'
 export type { MessageHandler, Transport, WorkerPool } from './ports.ts'
+export { Libp2pTransport, TransportError, TRANSPORT_ERROR_CODES } from './adapters/libp2p/index.ts'
+export type { Libp2pTransportInit, TransportErrorCode } from './adapters/libp2p/index.ts'

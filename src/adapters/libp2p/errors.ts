@@ -14,6 +14,8 @@ import { EdgeNetError } from '../../core/errors.ts'
 export const TRANSPORT_ERROR_CODES = [
   /** publish() or send() was given more bytes than the transport's `maxMessageBytes`. */
   'ERR_MESSAGE_TOO_LARGE',
+  /** publish() or send() was given data that is not a Uint8Array. */
+  'ERR_BAD_MESSAGE',
   /** A topic that is empty or longer than MAX_TOPIC_BYTES in UTF-8. */
   'ERR_BAD_TOPIC',
   /** A peer key that is not a 32-byte Ed25519 public key. */

@@ -62,5 +62,6 @@ export function decodeDirectFrame (frame: Uint8Array): { topic: string, data: Ui
   } catch {
     return undefined
   }
-  return { topic, data: frame.slice(1 + length) }
+  // A plain Uint8Array copy: the frame may be a Node Buffer view into a pooled chunk.
+  return { topic, data: new Uint8Array(frame.subarray(1 + length)) }
 }

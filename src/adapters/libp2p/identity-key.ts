@@ -47,7 +47,7 @@ export async function libp2pPrivateKey (identity: Identity): Promise<Ed25519Priv
   try {
     // Copy: the decoder's byte strings are views into `exported`, which is wiped below.
     const field = (decodeCanonical(exported) as Record<string, unknown>).sign
-    sign = field instanceof Uint8Array ? field.slice() : field
+    sign = field instanceof Uint8Array ? new Uint8Array(field) : field
   } catch (error) {
     throw new TransportError('ERR_BAD_TRANSPORT_IDENTITY', 'the identity export could not be read', { cause: error })
   } finally {

@@ -43,6 +43,8 @@ import { libp2pPrivateKey } from './identity-key.ts'
 export const DIRECT_PROTOCOL = '/edge-net/direct/1'
 /** Default cap on one message's data, in bytes (1 MiB). @example DEFAULT_MAX_MESSAGE_BYTES === 1048576 */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+/** The largest cap an operator may set (each message is held whole in memory: 256 MiB). */
+const MAX_MESSAGE_BYTES_LIMIT = 256 * 1024 * 1024
 /** Room for gossipsub's RPC envelope (signature, key, seqno, topic) above the data cap. */
 const GOSSIP_ENVELOPE_BYTES = 64 * 1024
 /** Direct messages queued for one peer beyond which new ones are dropped (back-pressure). */
@@ -133,8 +135,8 @@ export class Libp2pTransport implements Transport {
     const maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     const maxConnections = init.maxConnections ?? 64
     const dialTimeoutMs = init.dialTimeoutMs ?? 5000
-    if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > 64 * 1024 * 1024) {
-      throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'maxMessageBytes must be an integer in 1..64 MiB')
+    if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > MAX_MESSAGE_BYTES_LIMIT) {
+      throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'maxMessageBytes must be an integer in 1..256 MiB')
     }
     if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'maxConnections must be a positive integer')
     if (!(dialTimeoutMs > 0)) throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'dialTimeoutMs must be positive')
@@ -153,6 +155,9 @@ export class Libp2pTransport implements Transport {
     if (bootstrapList.length > 0) peerDiscovery.push(bootstrap({ list: bootstrapList }))
     if (init.mdns === true) peerDiscovery.push(mdns())
     const node = await createLibp2p<Services>({
+      // Started by #start() once the handlers are in place, so no early peer meets a node that
+      // does not speak the direct protocol yet.
+      start: false,
       privateKey,
       addresses: { listen },
       transports: [tcp()],
@@ -179,8 +184,13 @@ export class Libp2pTransport implements Transport {
         })
       }
     })
-    const transport = new Libp2pTransport(node, init.identity.publicKey.slice(), topics, maxMessageBytes, dialTimeoutMs)
-    await transport.#start()
+    const transport = new Libp2pTransport(node, new Uint8Array(init.identity.publicKey), topics, maxMessageBytes, dialTimeoutMs)
+    try {
+      await transport.#start()
+    } catch (error) {
+      await Promise.resolve(node.stop()).catch(() => {})
+      throw error
+    }
     return transport
   }
 
@@ -196,11 +206,15 @@ export class Libp2pTransport implements Transport {
         for (;;) {
           const frame = decodeDirectFrame((await lp.read()).subarray())
           if (frame === undefined) { this.stats.refused++; continue }
+          // The length prefix allows for the longest topic; a short topic does not buy more data.
+          if (frame.data.length > this.maxMessageBytes) throw new TransportError('ERR_MESSAGE_TOO_LARGE', 'inbound frame above the cap')
           this.#deliver(from, frame.topic, frame.data)
         }
       } catch (error) {
         // End of stream (UnexpectedEOFError) is the normal end; an oversized frame is refused.
-        if ((error as Error).name === 'InvalidDataLengthError') this.stats.refused++
+        const name = (error as Error).name
+        if (name === 'UnexpectedEOFError') { await stream.close().catch(() => {}); return }
+        if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'TransportError') this.stats.refused++
         if (stream.status === 'open') stream.abort(error as Error)
       }
     }, { maxInboundStreams: 8, maxOutboundStreams: 8 })
@@ -208,8 +222,16 @@ export class Libp2pTransport implements Transport {
       const msg = event.detail
       if (msg.type !== 'signed' || msg.key.type !== 'Ed25519' || !this.#topics.has(msg.topic)) return
       if (msg.data.length > this.maxMessageBytes) { this.stats.refused++; return }
-      this.#deliver(msg.key.raw, msg.topic, msg.data.slice())
+      this.#deliver(msg.key.raw, msg.topic, new Uint8Array(msg.data))
     })
+    // Forget a departed peer's outbox (its stream died with the connection); a later send redials.
+    node.addEventListener('peer:disconnect', (event) => {
+      const key = event.detail.publicKey
+      if (key === undefined) return
+      const box = this.#outboxes.get(toKey(key.raw))
+      if (box !== undefined && box.queued === 0) this.#outboxes.delete(toKey(key.raw))
+    })
+    await node.start()
     for (const topic of this.#topics) node.services.pubsub.subscribe(topic)
   }
 
@@ -217,21 +239,28 @@ export class Libp2pTransport implements Transport {
     if (this.#closed || this.#handler === null) return
     this.stats.received++
     try {
-      this.#handler(from.slice(), topic, data)
+      // Plain Uint8Array copies: libp2p hands out Node Buffers (whose slice() is a view).
+      this.#handler(new Uint8Array(from), topic, data)
     } catch {
       // A throwing handler must not break the stream loop or gossipsub's dispatch.
     }
   }
 
   #check (topic: string, data: Uint8Array): void {
-    if (!(data instanceof Uint8Array)) throw new TransportError('ERR_MESSAGE_TOO_LARGE', 'data must be a Uint8Array')
+    if (!(data instanceof Uint8Array)) throw new TransportError('ERR_BAD_MESSAGE', 'data must be a Uint8Array')
     if (data.length > this.maxMessageBytes) {
       throw new TransportError('ERR_MESSAGE_TOO_LARGE', `message of ${data.length} bytes exceeds the ${this.maxMessageBytes}-byte cap`)
     }
     topicBytes(topic)
   }
 
-  /** Gossip to the topic's subscribers. Throws ERR_MESSAGE_TOO_LARGE / ERR_BAD_TOPIC; otherwise never. */
+  /**
+   * Gossip to the topic's subscribers. Throws ERR_MESSAGE_TOO_LARGE, ERR_BAD_TOPIC or
+   * ERR_BAD_MESSAGE for bad input (nothing sent), even after close(); otherwise never.
+   *
+   * @example
+   * t.publish('edge-net/tasks/1', announcement)
+   */
   publish (topic: string, data: Uint8Array): void {
     this.#check(topic, data)
     if (this.#closed) return
@@ -242,7 +271,11 @@ export class Libp2pTransport implements Transport {
   /**
    * Send one frame on this node's stream to `to` (opened, dialling if needed, on first use; kept
    * open, so frames to one peer arrive in order while the stream lives). Sending to oneself or to
-   * a peer that cannot be reached drops the message.
+   * a peer that cannot be reached drops the message (counted in `stats.dropped`). Throws, nothing
+   * sent, for bad input: ERR_BAD_PEER_KEY, ERR_BAD_TOPIC, ERR_BAD_MESSAGE, ERR_MESSAGE_TOO_LARGE.
+   *
+   * @example
+   * t.send(workerKey, 'edge-net/task-direct/1', frame)
    */
   send (to: Uint8Array, topic: string, data: Uint8Array): void {
     if (!(to instanceof Uint8Array) || to.length !== 32) throw new TransportError('ERR_BAD_PEER_KEY', 'a peer is named by its 32-byte Ed25519 public key')
@@ -326,7 +359,7 @@ export class Libp2pTransport implements Transport {
       await connection.close()
       throw new TransportError('ERR_BAD_PEER_KEY', 'the remote peer is not an Ed25519 key')
     }
-    return key.raw.slice()
+    return new Uint8Array(key.raw)
   }
 
   /**
@@ -336,7 +369,7 @@ export class Libp2pTransport implements Transport {
    * t.peers().length
    */
   peers (): Uint8Array[] {
-    return this.#node.getPeers().flatMap(p => p.publicKey?.type === 'Ed25519' ? [p.publicKey.raw.slice()] : [])
+    return this.#node.getPeers().flatMap(p => p.publicKey?.type === 'Ed25519' ? [new Uint8Array(p.publicKey.raw)] : [])
   }
 
   /**

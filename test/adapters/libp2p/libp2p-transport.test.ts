@@ -28,6 +28,8 @@ import type { TransportFixture } from '../../compliance/transport.ts'
 
 const CAP = 64 * 1024
 const READY_MS = 10_000
+/** A regression must fail, not hang the run (node:test has no default timeout). */
+const TEST_TIMEOUT = { timeout: 20_000 }
 
 /** Dial every pair once, then wait until each node sees every other one subscribed. */
 async function mesh (transports: readonly Libp2pTransport[]): Promise<void> {
@@ -86,7 +88,7 @@ transportCompliance('Libp2pTransport (3 nodes, loopback TCP)', fixture, {
 
 const isCode = (code: TransportErrorCode) => (err: unknown): boolean => err instanceof TransportError && err.code === code
 
-describe('Libp2pTransport', () => {
+describe('Libp2pTransport', TEST_TIMEOUT, () => {
   it('uses the identity key as its libp2p peer id', async () => {
     const identity = await Identity.generate()
     const t = await Libp2pTransport.create({ identity })
@@ -111,8 +113,22 @@ describe('Libp2pTransport', () => {
       const stream = await outsider.dialProtocol(multiaddr(b.addresses()[0] as string), DIRECT_PROTOCOL)
       await lpStream(stream).write(encodeDirectFrame('t', new Uint8Array([1])))
       await arrived
-      assert.deepEqual(got, [`${toHex(outsider.peerId.publicKey.raw)}:t`])
+      assert.deepEqual(got, [`${toHex(outsider.peerId.publicKey?.raw ?? new Uint8Array(0))}:t`])
       await outsider.stop()
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+
+  it('connects to its bootstrap list without an explicit dial', async () => {
+    const a = await Libp2pTransport.create({ identity: await Identity.generate(), topics: ['t'] })
+    const b = await Libp2pTransport.create({ identity: await Identity.generate(), topics: ['t'], bootstrap: a.addresses() })
+    try {
+      // @libp2p/bootstrap waits 1 s after start before it dials.
+      await Promise.all([b.ready([a.self], { signal: AbortSignal.timeout(READY_MS) }), a.ready([b.self], { signal: AbortSignal.timeout(READY_MS) })])
+      const got = new Promise<Uint8Array>(resolve => { a.onMessage((from) => { resolve(from) }) })
+      b.publish('t', new Uint8Array([7]))
+      assert.deepEqual(await got, b.self)
     } finally {
       await Promise.all([a.close(), b.close()])
     }
@@ -140,6 +156,7 @@ describe('Libp2pTransport', () => {
       assert.throws(() => { t.send(new Uint8Array(31), 't', new Uint8Array(1)) }, isCode('ERR_BAD_PEER_KEY'))
       assert.throws(() => { t.send(new Uint8Array(32), '', new Uint8Array(1)) }, isCode('ERR_BAD_TOPIC'))
       assert.throws(() => { t.publish('x'.repeat(MAX_TOPIC_BYTES + 1), new Uint8Array(1)) }, isCode('ERR_BAD_TOPIC'))
+      assert.throws(() => { t.publish('t', 'text' as unknown as Uint8Array) }, isCode('ERR_BAD_MESSAGE'))
       await assert.rejects(t.dial('not a multiaddr'), isCode('ERR_BAD_TRANSPORT_OPTIONS'))
       assert.equal(t.stats.sent + t.stats.published, 0)
     } finally {
@@ -152,7 +169,7 @@ describe('Libp2pTransport', () => {
   })
 })
 
-describe('EdgeNode over Libp2pTransport', () => {
+describe('EdgeNode over Libp2pTransport', TEST_TIMEOUT, () => {
   it('completes an encryption task between a submitter and a worker on loopback', async () => {
     const [subId, workerId] = await Promise.all([Identity.generate(), Identity.generate()])
     const ledger = Ledger.create({ config: { networkId: 'libp2p-test', genesis: [subId, workerId].map(id => ({ account: id.publicKey, amount: credits(10_000) })) } })
