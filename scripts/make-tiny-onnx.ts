@@ -23,6 +23,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join, resolve } from 'node:path'
+import { seededRandom } from '../src/runtime/memory-network.ts'
 
 // ---------------------------------------------------------------------------------------------
 // Protobuf wire format (https://protobuf.dev/programming-guides/encoding/).
@@ -146,16 +147,10 @@ export function tinyVocab (): string[] {
   return out
 }
 
-/** mulberry32 (Tommy Ettinger): a tiny seeded PRNG, integer-only, the same on every engine. */
+/** mulberry32 as 32-bit integers: the runtime's seeded PRNG scaled back up (exact: it divides by 2^32). */
 function mulberry32 (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
+  const next = seededRandom(seed)
+  return () => next() * 4294967296
 }
 
 /** The tiny model's weights and files. @example const { word, dense } = makeTinyEmbedder() */

@@ -13,7 +13,6 @@
  * drops, duplicates and partitions is proven separately (test/core/ledger/convergence.test.ts);
  * here the subject is the task protocol. Task messages do cross the lossy simulated network.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
 import { toKey } from '../core/bytes.ts'
 import { credits } from '../core/economy/index.ts'
 import { Identity } from '../core/identity/index.ts'
@@ -324,7 +323,3 @@ export async function simulate (options: SimulationOptions = {}): Promise<Simula
   }
 }
 
-/** The digest of an output, for logs. @internal */
-export function outputDigest (output: Uint8Array): string {
-  return toKey(sha256(output))
-}

@@ -7,6 +7,7 @@ import { attestationStatement, certificateStatement, resultStatement, sortSignat
 import type { Attestation, Certificate } from '../../src/core/ledger/bodies.ts'
 import { findProofOfWork } from '../../src/core/ledger/effects.ts'
 import type { SlashReason } from '../../src/core/economy/index.ts'
+import { seededRandom } from '../../src/runtime/memory-network.ts'
 
 export const NET = 'edge-net-test'
 
@@ -26,17 +27,8 @@ export async function identities (n: number): Promise<Identity[]> {
   return pool.slice(0, n)
 }
 
-/** mulberry32: a small seeded PRNG for simulations (not for keys). */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32: a small seeded PRNG for simulations (not for keys); the runtime's own. */
+export const prng = seededRandom
 
 export function seedFromEnv (): number {
   return Number(process.env.SEED ?? (Date.now() % 2 ** 31))

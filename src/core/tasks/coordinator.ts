@@ -165,13 +165,13 @@ export class TaskCoordinator {
     const ok = opens(this.#options.networkId, this.envelope.id, reveal.worker, slot.commitment as Uint8Array, reveal.result, reveal.nonce)
     slot.status = ok ? 'revealed' : 'invalid'
     if (ok) slot.reveal = reveal
-    return this.#slots.some(s => s.status === 'committed') ? [] : this.#decide(now)
+    return this.#slots.some(s => s.status === 'committed') ? [] : this.#decide()
   }
 
   /** The submitter's own re-execution finished. */
   onReferee (result: Uint8Array, now: number): CoordinatorAction[] {
     if (this.#phase !== 'refereeing') return []
-    return this.#finish(judge(this.#reveals(), result, this.#options.agree), now, { proven: true, refereed: true })
+    return this.#finish(judge(this.#reveals(), result, this.#options.agree), { proven: true, refereed: true })
   }
 
   /** Advance by the clock. Call at least every few tens of ms while the task is open. */
@@ -206,7 +206,7 @@ export class TaskCoordinator {
         return [...out, ...this.#maybeOpen(now)]
       }
       case 'revealing':
-        return now >= this.phases.revealBy ? this.#decide(now) : []
+        return now >= this.phases.revealBy ? this.#decide() : []
       case 'refereeing':
         return now >= this.phases.settleBy ? this.#fail('ERR_TASK_EXPIRED', 'the referee did not finish before the deadline') : []
       default:
@@ -266,11 +266,11 @@ export class TaskCoordinator {
     return this.#slots.flatMap(s => s.status === 'revealed' && s.reveal !== undefined ? [s.reveal] : [])
   }
 
-  #decide (now: number): CoordinatorAction[] {
+  #decide (): CoordinatorAction[] {
     for (const s of this.#slots) if (s.status === 'committed') s.status = 'invalid' // never revealed
     const reveals = this.#reveals()
     if (this.#options.known !== undefined) {
-      return this.#finish(judge(reveals, this.#options.known, this.#options.agree), now, { proven: true, refereed: false })
+      return this.#finish(judge(reveals, this.#options.known, this.#options.agree), { proven: true, refereed: false })
     }
     const t = tally(reveals, this.#options.agree)
     const majority = Math.floor(this.#want / 2) + 1
@@ -282,10 +282,10 @@ export class TaskCoordinator {
     if (t.result === null || t.agreeing.length < majority) {
       return this.#fail('ERR_TASK_NOT_VERIFIED', `${t.agreeing.length} of ${this.#want} wanted results agree; a majority of ${majority} is needed`)
     }
-    return this.#finish(t, now, { proven: false, refereed: false })
+    return this.#finish(t, { proven: false, refereed: false })
   }
 
-  #finish (t: { result: Uint8Array | null, agreeing: Uint8Array[], outliers: Uint8Array[] }, _now: number, how: { proven: boolean, refereed: boolean }): CoordinatorAction[] {
+  #finish (t: { result: Uint8Array | null, agreeing: Uint8Array[], outliers: Uint8Array[] }, how: { proven: boolean, refereed: boolean }): CoordinatorAction[] {
     const reveals = this.#reveals()
     const outcome: Outcome = {
       result: t.result,
