@@ -286,9 +286,11 @@ export async function simulate (options: SimulationOptions = {}): Promise<Simula
   let copiersPaid = 0
   for (const s of submitterIds) {
     for (const e of ledger.history(s.publicKey)) {
-      if (e.type === 'escrow' && e.author.length === 32) {
+      if (e.type === 'escrow') {
         const body = (e as LedgerEvent<'escrow'>).body
         if (body.op === 'charge' && body.payee !== undefined && copierKeys.has(toKey(body.payee))) copiersPaid++
+      } else if (e.type === 'settle') {
+        for (const item of (e as LedgerEvent<'settle'>).body.items) for (const [payee] of item.pay) if (copierKeys.has(toKey(payee))) copiersPaid++
       }
     }
   }

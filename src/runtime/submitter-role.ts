@@ -2,18 +2,22 @@
  * The submitter half of an EdgeNode: validates and prices a task, escrows its cap, announces it,
  * drives its TaskCoordinator (src/core/tasks/coordinator.ts) with the messages and the clock, and
  * carries out what the coordinator decides: assignments, the reveal call, the referee run, and
- * settlement on the ledger (payments, release, reputation observations, the certificate round that
- * lets workers mint, and slashes of proven outliers).
+ * settlement on the ledger. Verified tasks are settled in batches (every `settleBatchMs`, or at
+ * `settleBatchMax` tasks): one signed `settle` event pays every agreeing worker of every task in
+ * the batch and releases the rest, one reputation event per (worker, kind) carries a count, and
+ * one certificate round per batch lets the paid workers mint (one reward each per batch). Proven
+ * outliers are slashed per task.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { toKey } from '../core/bytes.ts'
+import { fromKey, toKey } from '../core/bytes.ts'
 import { credits, DEFAULT_STAKE_PER_CLAIM, priceTask, slashAmount, TASK_PRIORITIES } from '../core/economy/index.ts'
 import type { TaskPriority, TaskType } from '../core/economy/index.ts'
 import { verifyEd25519 } from '../core/identity/index.ts'
-import { Account, attestationStatement, certificateStatement, resultStatement, sortSignatures, verifyAttestation } from '../core/ledger/index.ts'
-import type { QuorumSignature } from '../core/ledger/index.ts'
-import { AdaptiveReplication, TaskCoordinator, TaskError, createEnvelope, encodeCertificate, planPayments, sortKeys } from '../core/tasks/index.ts'
-import type { AdaptiveReplicationOptions, CoordinatorAction, Outcome, TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
+import { Account, MAX_OBSERVATION_COUNT, MAX_SETTLE_ITEMS, attestationStatement, batchStatement, resultStatement, sortSignatures, verifyAttestation, verifyBatchSignatures } from '../core/ledger/index.ts'
+import type { LedgerEvent, QuorumSignature } from '../core/ledger/index.ts'
+import type { ObservationKind } from '../core/reputation/index.ts'
+import { AdaptiveReplication, TaskCoordinator, TaskError, createEnvelope, encodeBatchSignatures, planPayments, sortKeys } from '../core/tasks/index.ts'
+import type { AdaptiveReplicationOptions, CoordinatorAction, Outcome, PaymentPlan, TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
 import { TASK_TOPIC } from './context.ts'
 import type { RuntimeContext } from './context.ts'
 
@@ -37,6 +41,10 @@ export interface SubmitterOptions {
    * worker is drawn for at most effective stake / stakePerClaim of this submitter's open tasks.
    */
   readonly stakePerClaim?: bigint
+  /** Longest wait before verified tasks are settled on the ledger (default 50 ms). */
+  readonly settleBatchMs?: number
+  /** Most tasks one settle event closes (default 100, at most MAX_SETTLE_ITEMS). */
+  readonly settleBatchMax?: number
 }
 
 /** What `submit` takes (seed 001 §7.2). @example { type: 'encryption', payload, options: { redundancy: 3, maxCredits: 1 } } */
@@ -74,9 +82,11 @@ interface Submitted {
   coordinator: TaskCoordinator
   resolve: (r: SubmitResult) => void
   reject: (e: Error) => void
-  endorse?: Collector
   attest: Map<string, Collector>
 }
+
+/** A verified task waiting for its batch. */
+interface Verified { rec: Submitted, outcome: Outcome }
 
 /** @internal */
 export class SubmitterRole {
@@ -90,6 +100,13 @@ export class SubmitterRole {
   readonly #weights = new Map<string, { weight: number, at: number }>()
   /** Open assignments per worker across this submitter's tasks (stake at risk per claim). */
   readonly #open = new Map<string, number>()
+  /** Verified tasks waiting to be settled, oldest first. */
+  #queue: Verified[] = []
+  #batchTimer: ReturnType<typeof setTimeout> | null = null
+  /** Settlements are written one batch at a time, in order. */
+  #writing: Promise<void> = Promise.resolve()
+  /** Batch certificate rounds collecting endorsements, by settle event id. */
+  readonly #endorsements = new Map<string, Collector>()
   timedOut = 0
   failed = 0
   settled = 0
@@ -104,12 +121,16 @@ export class SubmitterRole {
       timeoutMs: options.timeoutMs ?? 30_000,
       referee: options.referee ?? true,
       roundMs: options.roundMs ?? 2_000,
-      stakePerClaim: options.stakePerClaim ?? DEFAULT_STAKE_PER_CLAIM
+      stakePerClaim: options.stakePerClaim ?? DEFAULT_STAKE_PER_CLAIM,
+      settleBatchMs: options.settleBatchMs ?? 50,
+      settleBatchMax: options.settleBatchMax ?? 100
     }
     const o = this.#options
     if (!Number.isSafeInteger(o.redundancy) || o.redundancy < 1 || o.redundancy > 9) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'redundancy must be 1..9')
     if (!(o.spotCheckRate >= 0 && o.spotCheckRate <= 1)) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'spotCheckRate must be in [0, 1]')
     if (typeof o.stakePerClaim !== 'bigint' || o.stakePerClaim <= 0n) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'stakePerClaim must be a positive bigint of micro-credits')
+    if (!Number.isSafeInteger(o.settleBatchMs) || o.settleBatchMs < 0) throw new TaskError('ERR_TASK_BAD_OPTIONS', 'settleBatchMs must be a non-negative integer')
+    if (!Number.isSafeInteger(o.settleBatchMax) || o.settleBatchMax < 1 || o.settleBatchMax > MAX_SETTLE_ITEMS) throw new TaskError('ERR_TASK_BAD_OPTIONS', `settleBatchMax must be 1..${MAX_SETTLE_ITEMS}`)
     this.replication = new AdaptiveReplication(options.replication)
     this.#account = new Account({ ledger: ctx.ledger, signer: ctx.identity, clock: ctx.clock })
   }
@@ -179,6 +200,8 @@ export class SubmitterRole {
   }
 
   async onMessage (msg: TaskMessage): Promise<void> {
+    // Endorsements name their batch's settle event, not a task.
+    if (msg.kind === 'endorse') { this.#collect(this.#endorsements.get(toKey(msg.task)), msg.from, msg.body.sig); return }
     const rec = this.#tasks.get(toKey(msg.task)) ?? this.#settling.get(toKey(msg.task))
     if (rec === undefined) {
       // A claim for a task that has ended: free the worker's slot.
@@ -204,14 +227,14 @@ export class SubmitterRole {
         this.#act(rec, rec.coordinator.onCommit(msg.from, msg.body.commitment, now))
         return
       case 'reveal': {
+        // The reveal's sender is proven (an authenticated transport, or the message's own
+        // signature). `resultSig` matters only as evidence against an outlier, so it is checked
+        // only then (#slash): an agreeing worker's is never needed, and a bad one only spares
+        // its author the slash, as withholding the reveal would.
         const { result, nonce, resultSig } = msg.body
-        if (!(await verifyEd25519(msg.from, resultStatement(this.#ctx.networkId, rec.env.id, sha256(result)), resultSig))) return
         this.#act(rec, rec.coordinator.onReveal({ worker: msg.from, result, nonce, resultSig }, this.#ctx.clock.now()))
         return
       }
-      case 'endorse':
-        this.#collect(rec.endorse, msg.from, msg.body.sig)
-        return
       case 'attested':
         this.#collect(rec.attest.get(toKey(msg.body.offender)), msg.from, msg.body.sig)
         return
@@ -266,7 +289,8 @@ export class SubmitterRole {
         case 'settle':
           this.#closeAssignments(rec)
           this.#tasks.delete(toKey(rec.env.id))
-          void this.#settle(rec, a.outcome).catch(error => { rec.reject(error as Error); ctx.emit('error', { error }) })
+          this.#settling.set(toKey(rec.env.id), rec)
+          this.#enqueue({ rec, outcome: a.outcome })
           break
         case 'fail':
           this.#closeAssignments(rec)
@@ -277,37 +301,82 @@ export class SubmitterRole {
     }
   }
 
-  async #settle (rec: Submitted, outcome: Outcome): Promise<void> {
+  #enqueue (v: Verified): void {
+    this.#queue.push(v)
+    if (this.#queue.length >= this.#options.settleBatchMax) this.#flush()
+    else if (this.#batchTimer === null) this.#batchTimer = setTimeout(() => { this.#flush() }, this.#options.settleBatchMs)
+  }
+
+  /** Settle what is queued (in batches of at most settleBatchMax), after the batches before it. */
+  #flush (): Promise<void> {
+    if (this.#batchTimer !== null) { clearTimeout(this.#batchTimer); this.#batchTimer = null }
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#options.settleBatchMax)
+      this.#writing = this.#writing.then(async () => { await this.#settleBatch(batch) })
+    }
+    return this.#writing
+  }
+
+  /**
+   * Write one batch: the settle event (payments and releases of every task), then deliver each
+   * result, record each worker's outcome, and sign one observation per (worker, kind) with its
+   * count. The certificate and slash rounds run after, without holding up the next batch.
+   */
+  async #settleBatch (batch: Verified[]): Promise<void> {
     const ctx = this.#ctx
-    const { env } = rec
-    const plan = planPayments(env, outcome.agreeing)
-    const chargeIds = new Map<string, Uint8Array>()
-    for (const c of plan.charges) chargeIds.set(toKey(c.payee), (await this.#account.charge(env.id, c.payee, c.amount)).id)
-    if (plan.release > 0n) await this.#account.release(env.id, plan.release)
-    this.settled++
-    rec.resolve({ task: env.id, output: outcome.result as Uint8Array, cost: plan.cost, workers: outcome.agreeing, verified: true })
-    ctx.emit('task:settled', { task: env.id, cost: plan.cost, workers: outcome.agreeing, refereed: outcome.refereed, spotCheck: outcome.spotCheck })
-
-    for (const w of outcome.agreeing) this.replication.record(w, env.type, true)
-    for (const r of outcome.outliers) this.replication.record(r.worker, env.type, false)
-    for (const w of outcome.invalid) this.replication.record(w, env.type, false)
-    const paidSet = new Set(outcome.agreeing.map(toKey))
-    for (const w of [...outcome.outliers.map(r => r.worker), ...outcome.invalid, ...outcome.missed]) {
-      if (!paidSet.has(toKey(w))) void ctx.send(w, 'cancel', env.id, { reason: 'not paid' }).catch(() => {})
-    }
-    for (const w of outcome.agreeing) await this.#account.observe(w, outcome.spotCheck ? 'spot_pass' : 'task_verified', env.id)
-    for (const r of outcome.outliers) await this.#account.observe(r.worker, outcome.spotCheck ? 'spot_fail' : 'task_mismatch', env.id)
-    for (const w of outcome.invalid) await this.#account.observe(w, 'task_mismatch', env.id)
-
-    const rounds: Array<Promise<void>> = []
-    this.#settling.set(toKey(env.id), rec)
-    if (outcome.agreeing.length >= ctx.ledger.config.quorum) rounds.push(this.#certify(rec, outcome, plan.price, chargeIds))
-    if (outcome.proven) for (const r of outcome.outliers) rounds.push(this.#slash(rec, outcome, r.worker, r.result, r.resultSig))
+    const plans = batch.map(v => planPayments(v.rec.env, v.outcome.agreeing))
+    let settle: LedgerEvent<'settle'>
     try {
-      await Promise.all(rounds)
-    } finally {
-      this.#settling.delete(toKey(env.id))
+      settle = await this.#account.settle(batch.map((v, i) => ({
+        task: v.rec.env.id,
+        result: sha256(v.outcome.result as Uint8Array),
+        payments: (plans[i] as PaymentPlan).charges.map(c => [c.payee, c.amount] as const)
+      })))
+    } catch (error) {
+      // Nothing was written: each escrow is still whole and goes back in full.
+      ctx.emit('error', { error })
+      for (const v of batch) {
+        this.#settling.delete(toKey(v.rec.env.id))
+        await this.#account.release(v.rec.env.id, v.rec.env.cap).catch(() => {})
+        v.rec.reject(new TaskError('ERR_TASK_NOT_VERIFIED', `settlement failed: ${(error as Error).message}`, { cause: error }))
+      }
+      return
     }
+    const observations = new Map<string, { worker: Uint8Array, kind: ObservationKind, count: number }>()
+    const observe = (worker: Uint8Array, kind: ObservationKind): void => {
+      const key = toKey(worker) + kind
+      const o = observations.get(key)
+      if (o === undefined) observations.set(key, { worker, kind, count: 1 })
+      else o.count++
+    }
+    const payees = new Map<string, Uint8Array>()
+    const rounds: Array<Promise<void>> = []
+    for (let i = 0; i < batch.length; i++) {
+      const { rec, outcome } = batch[i] as Verified
+      const plan = plans[i] as PaymentPlan
+      const { env } = rec
+      this.settled++
+      rec.resolve({ task: env.id, output: outcome.result as Uint8Array, cost: plan.cost, workers: outcome.agreeing, verified: true })
+      ctx.emit('task:settled', { task: env.id, cost: plan.cost, workers: outcome.agreeing, refereed: outcome.refereed, spotCheck: outcome.spotCheck })
+      for (const c of plan.charges) payees.set(toKey(c.payee), c.payee)
+      for (const w of outcome.agreeing) this.replication.record(w, env.type, true)
+      for (const r of outcome.outliers) this.replication.record(r.worker, env.type, false)
+      for (const w of outcome.invalid) this.replication.record(w, env.type, false)
+      const paidSet = new Set(outcome.agreeing.map(toKey))
+      for (const w of [...outcome.outliers.map(r => r.worker), ...outcome.invalid, ...outcome.missed]) {
+        if (!paidSet.has(toKey(w))) void ctx.send(w, 'cancel', env.id, { reason: 'not paid' }).catch(() => {})
+      }
+      for (const w of outcome.agreeing) observe(w, outcome.spotCheck ? 'spot_pass' : 'task_verified')
+      for (const r of outcome.outliers) observe(r.worker, outcome.spotCheck ? 'spot_fail' : 'task_mismatch')
+      for (const w of outcome.invalid) observe(w, 'task_mismatch')
+      const slashes = outcome.proven ? outcome.outliers.map(async r => await this.#slash(rec, outcome, r.worker, r.result, r.resultSig)) : []
+      rounds.push(Promise.all(slashes).then(() => {}).finally(() => this.#settling.delete(toKey(env.id))))
+    }
+    for (const { worker, kind, count } of observations.values()) {
+      await this.#account.observe(worker, kind, undefined, Math.min(count, MAX_OBSERVATION_COUNT))
+    }
+    if (payees.size >= ctx.ledger.config.quorum) rounds.push(this.#certify(settle, [...payees.values()]))
+    void Promise.all(rounds).catch(error => ctx.emit('error', { error }))
   }
 
   #round (asked: readonly Uint8Array[]): Collector & { wait: Promise<void> } {
@@ -317,28 +386,34 @@ export class SubmitterRole {
     return { sigs: new Map(), from: new Set(asked.map(toKey)), done: () => { clearTimeout(timer); done() }, wait }
   }
 
-  /** Ask the agreeing workers to endorse the certificate, then send it so each can mint. */
-  async #certify (rec: Submitted, outcome: Outcome, base: bigint, chargeIds: Map<string, Uint8Array>): Promise<void> {
+  /**
+   * Ask the workers a batch paid to endorse its settle event (each checks the results it is paid
+   * for), then send the endorsements so each can mint once for the batch.
+   */
+  async #certify (settle: LedgerEvent<'settle'>, payees: Uint8Array[]): Promise<void> {
     const ctx = this.#ctx
-    const { env } = rec
-    const workers = sortKeys(outcome.agreeing)
-    const draft = { task: env.id, result: sha256(outcome.result as Uint8Array), base, hours: 0, workers, submitter: ctx.identity.publicKey }
+    const workers = sortKeys(payees)
     const round = this.#round(workers)
-    rec.endorse = round
-    for (const w of workers) await ctx.send(w, 'certify', env.id, { result: draft.result, base, hours: 0n, workers })
-    await round.wait
-    const statement = certificateStatement(ctx.networkId, draft)
-    const sigs: QuorumSignature[] = [[ctx.identity.publicKey, await ctx.identity.sign(statement)]]
-    for (const w of workers) {
-      const sig = round.sigs.get(toKey(w))
-      if (sig !== undefined && await verifyEd25519(w, statement, sig)) sigs.push([w, sig])
+    const key = toKey(settle.id)
+    this.#endorsements.set(key, round)
+    try {
+      for (const w of workers) await ctx.send(w, 'certify', settle.id, { event: settle.bytes })
+      await round.wait
+    } finally {
+      this.#endorsements.delete(key)
     }
-    if (sigs.length - 1 < ctx.ledger.config.quorum) return
-    const cert = encodeCertificate({ ...draft, sigs: sortSignatures(sigs) })
-    for (const [w] of sigs.slice(0)) {
-      const charge = chargeIds.get(toKey(w))
-      if (charge !== undefined) await ctx.send(w, 'settled', env.id, { cert, charge })
+    let sigs: QuorumSignature[] = sortSignatures([...round.sigs].map(([w, sig]) => [fromKey(w), sig] as const))
+    if (sigs.length < ctx.ledger.config.quorum) return
+    // All at once (and remembered, so the ledger does not check them again); one by one only
+    // when some endorsement is bad.
+    if (!(await verifyBatchSignatures(ctx.networkId, { settle: settle.id, sigs }))) {
+      const statement = batchStatement(ctx.networkId, settle.id)
+      const ok = await Promise.all(sigs.map(async ([w, sig]) => await verifyEd25519(w, statement, sig)))
+      sigs = sigs.filter((_, i) => ok[i])
+      if (sigs.length < ctx.ledger.config.quorum) return
     }
+    const bytes = encodeBatchSignatures(sigs)
+    for (const w of workers) await ctx.send(w, 'settled', settle.id, { sigs: bytes })
   }
 
   /** Gather a quorum's attestation against a proven outlier and slash it for InvalidResult. */
@@ -349,6 +424,8 @@ export class SubmitterRole {
     const digest = sha256(outcome.result as Uint8Array)
     const claim = sha256(claimed)
     const att = { task: env.id, digest, claim }
+    // Evidence first: without the offender's own valid signature over its claim there is no slash.
+    if (!(await verifyEd25519(offender, resultStatement(networkId, env.id, claim), claimSig))) return
     const statement = attestationStatement(networkId, offender, 'InvalidResult', att)
     const staked = (k: Uint8Array): boolean => ledger.account(k).effectiveStake >= ledger.config.minStake && ledger.chainState(k) !== undefined
     const sigs: QuorumSignature[] = []
@@ -395,8 +472,9 @@ export class SubmitterRole {
     rec.reject(new TaskError(code, reason))
   }
 
-  /** Reject every open task (the node is stopping); their escrows are released. */
+  /** Settle what is verified, then reject every open task (the node is stopping); their escrows are released. */
   async stop (): Promise<void> {
+    await this.#flush().catch(error => this.#ctx.emit('error', { error }))
     for (const rec of [...this.#tasks.values()]) {
       this.#tasks.delete(toKey(rec.env.id))
       if (rec.coordinator.phase !== 'done') {

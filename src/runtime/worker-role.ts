@@ -1,7 +1,8 @@
 /**
  * The worker half of an EdgeNode: claims announced tasks it may run, executes what it is assigned,
- * commits, reveals when the submitter opens the reveal phase, endorses the settlement certificate,
- * attests against proven outliers, and mints its reward once paid.
+ * commits, reveals when the submitter opens the reveal phase, endorses the settle event of each
+ * batch that pays it (if the results it is paid for are its own), attests against proven
+ * outliers, and mints its reward once per batch.
  *
  * A worker claims only while it is not paused, has the minimum stake, accepts the task's type and
  * is under its concurrency limit (claims outstanding count toward the limit until assigned or
@@ -10,9 +11,10 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { equalBytes, toKey } from '../core/bytes.ts'
 import type { TaskType } from '../core/economy/index.ts'
-import { applyMultiplier, DEFAULT_STAKE_PER_CLAIM } from '../core/economy/index.ts'
-import { attestationStatement, certificateStatement, resultStatement } from '../core/ledger/index.ts'
-import { commitment, decodeCertificate, payloadMatches, phases, readEnvelope, seedMatches, verifyEnvelope } from '../core/tasks/index.ts'
+import { applyMultiplier, DEFAULT_STAKE_PER_CLAIM, networkHours } from '../core/economy/index.ts'
+import { attestationStatement, batchStatement, resultStatement } from '../core/ledger/index.ts'
+import type { LedgerEvent, SettleItem } from '../core/ledger/index.ts'
+import { commitment, decodeBatchSignatures, payloadMatches, phases, readEnvelope, seedMatches, verifyEnvelope } from '../core/tasks/index.ts'
 import type { TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
 import type { RuntimeContext } from './context.ts'
 
@@ -134,7 +136,7 @@ export class WorkerRole {
     }
   }
 
-  /** A gossiped envelope. Filed unverified when busy; the signature is checked before claiming. */
+  /** A gossiped envelope. Claimed (or filed when busy) unverified; the signature is checked once assigned. */
   async onAnnounce (bytes: Uint8Array): Promise<void> {
     if (!this.#options.enabled || this.paused) return
     const env = readEnvelope(this.#ctx.networkId, bytes)
@@ -155,7 +157,6 @@ export class WorkerRole {
     // Claim only while a run still fits: the submitter draws within the first part of the commit phase.
     if (this.#jobs.has(key) || now + (phases(env).commitBy - env.created) * 0.35 > phases(env).commitBy || !this.#staked()) return
     this.#jobs.set(key, { env, state: 'claimed', claimedAt: now })
-    if (!(await verifyEnvelope(this.#ctx.networkId, env))) { this.#jobs.delete(key); return }
     await this.#ctx.send(env.submitter, 'claim', env.id, {})
     this.#ctx.emit('task:claimed', { task: env.id, type: env.type, submitter: env.submitter })
   }
@@ -165,12 +166,17 @@ export class WorkerRole {
     if (job === undefined || job.state !== 'claimed' || !equalBytes(msg.from, job.env.submitter)) return
     const { env } = job
     const me = this.#ctx.identity.publicKey
-    // The submitter must draw from the randomness it committed to, name us, and send the payload it signed for.
-    if (!seedMatches(env.seedCommit, msg.body.seed) || !msg.body.workers.some(w => equalBytes(w, me)) || !payloadMatches(env, msg.body.payload)) {
+    // The submitter must draw from the randomness it committed to, name us, and send the payload it
+    // signed for. Its envelope's signature is checked here, once the worker is drawn, not before
+    // every claim: a claim on a forged announcement costs one refused claim, and only the drawn
+    // workers (a third to a half of the claimers) pay for the check.
+    job.state = 'running' // (so a second assign is ignored while the signature is checked)
+    if (!seedMatches(env.seedCommit, msg.body.seed) || !msg.body.workers.some(w => equalBytes(w, me)) || !payloadMatches(env, msg.body.payload) ||
+      !(await verifyEnvelope(this.#ctx.networkId, env))) {
       this.#jobs.delete(toKey(msg.task))
       return
     }
-    job.state = 'running'
+    if (this.#jobs.get(toKey(msg.task)) !== job) return // cancelled meanwhile
     this.claimRate = Math.min(1, this.claimRate + 0.1)
     this.#ctx.emit('task:assigned', { task: env.id, type: env.type })
     const payload = msg.body.payload
@@ -209,14 +215,30 @@ export class WorkerRole {
     await this.#ctx.send(job.env.submitter, 'reveal', job.env.id, { result, nonce: job.nonce as Uint8Array, resultSig })
   }
 
+  /**
+   * A batch's settle event, to endorse. The worker signs only if the event is the submitter's
+   * settlement and every task it pays this worker for is one this worker revealed, with this
+   * worker's own result digest: its signature vouches for its own work, nothing else.
+   */
   async onCertify (msg: TaskMessage<'certify'>): Promise<void> {
-    const job = this.#jobs.get(toKey(msg.task))
+    const { ledger, identity, networkId } = this.#ctx
+    if (ledger.event(msg.task) === undefined) await ledger.ingest(msg.body.event)
+    const settle = ledger.event(msg.task)
+    if (settle?.type !== 'settle' || !equalBytes(settle.author, msg.from)) return
+    const mine = this.#paidTasks(settle as LedgerEvent<'settle'>)
+    if (mine.length === 0) return
+    for (const item of mine) {
+      const job = this.#jobs.get(toKey(item.task))
+      if (job?.result === undefined || job.state !== 'revealed' || !equalBytes(job.env.submitter, msg.from) || !equalBytes(sha256(job.result), item.result)) return
+    }
+    const sig = await identity.sign(batchStatement(networkId, settle.id))
+    await this.#ctx.send(msg.from, 'endorse', settle.id, { sig })
+  }
+
+  /** The items of a settle event that pay this worker. */
+  #paidTasks (settle: LedgerEvent<'settle'>): SettleItem[] {
     const me = this.#ctx.identity.publicKey
-    if (job === undefined || job.state !== 'revealed' || !equalBytes(msg.from, job.env.submitter)) return
-    if (!msg.body.workers.some(w => equalBytes(w, me))) return
-    const { result, base, hours, workers } = msg.body
-    const sig = await this.#ctx.identity.sign(certificateStatement(this.#ctx.networkId, { task: job.env.id, result, base, hours: Number(hours), workers, submitter: job.env.submitter }))
-    await this.#ctx.send(job.env.submitter, 'endorse', job.env.id, { sig })
+    return settle.body.items.filter(item => item.pay.some(([payee]) => equalBytes(payee, me)))
   }
 
   async onAttest (msg: TaskMessage<'attest'>): Promise<void> {
@@ -229,22 +251,28 @@ export class WorkerRole {
     await this.#ctx.send(job.env.submitter, 'attested', job.env.id, { offender, sig })
   }
 
+  /** The batch's endorsements: mint this worker's reward on what the batch paid it (once per batch). */
   async onSettled (msg: TaskMessage<'settled'>): Promise<void> {
-    const key = toKey(msg.task)
-    const job = this.#jobs.get(key)
-    if (job === undefined || !equalBytes(msg.from, job.env.submitter)) return
-    this.#jobs.delete(key)
     const { ledger, identity } = this.#ctx
-    const cert = decodeCertificate(msg.body.cert)
-    // The ledger checks the certificate's signatures when the reward is appended (and refuses a bad one).
-    if (!equalBytes(cert.task, job.env.id)) return
-    const charge = ledger.event(msg.body.charge)
-    if (charge === undefined) return
-    const paid = charge.type === 'escrow' ? (charge.body as { amount: bigint }).amount : 0n
-    this.#ctx.emit('credit:earned', { task: job.env.id, amount: paid, kind: 'payment' })
-    if (ledger.account(identity.publicKey).staked < ledger.config.minStake) return
-    await ledger.append(identity, 'reward', { cert }, { deps: [msg.body.charge], time: this.#ctx.clock.now() })
-    this.#ctx.emit('credit:earned', { task: job.env.id, amount: applyMultiplier(cert.base, cert.hours), kind: 'reward' })
+    const settle = ledger.event(msg.task)
+    if (settle?.type !== 'settle' || !equalBytes(settle.author, msg.from)) return
+    const mine = this.#paidTasks(settle as LedgerEvent<'settle'>)
+    if (mine.length === 0) return
+    for (const item of mine) this.#jobs.delete(toKey(item.task))
+    const me = identity.publicKey
+    let paid = 0n
+    let real = 0n
+    for (const item of mine) {
+      for (const [payee, amount, trial] of item.pay) if (equalBytes(payee, me)) { paid += amount; real += amount - trial }
+    }
+    this.#ctx.emit('credit:earned', { task: settle.id, amount: paid, kind: 'payment' })
+    // Trial-funded work is paid but never mints; minting needs the minimum stake.
+    if (real === 0n || ledger.account(me).staked < ledger.config.minStake) return
+    const sigs = decodeBatchSignatures(msg.body.sigs)
+    const total = (settle as LedgerEvent<'settle'>).body.total
+    // The ledger checks the signatures and who signed when the reward is appended (and refuses a bad set).
+    await ledger.append(identity, 'reward', { batch: { settle: settle.id, base: real, total, sigs } }, { deps: [settle.id], time: this.#ctx.clock.now() })
+    this.#ctx.emit('credit:earned', { task: settle.id, amount: applyMultiplier(real, networkHours(total), ledger.config.multiplier), kind: 'reward' })
   }
 
   onCancel (msg: TaskMessage<'cancel'>): void {

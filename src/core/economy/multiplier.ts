@@ -263,3 +263,24 @@ export function getTierName (networkHours: number, options?: CurveOptions): Curv
   }
   return current
 }
+
+/**
+ * Micro-credits of paid work per network CPU-hour: the price table is calibrated at about one
+ * credit per CPU-second (prices.ts: `custom_wasm` pays 1 credit per 1e9 fuel, about one
+ * CPU-second; seed 001 §4.1's "1 credit / task unit"), so an hour is 3,600 credits. The ledger
+ * counts the network's compute-hours H as paid work in micro-credits (every payment of every
+ * settlement), which the chain rules can check, instead of wall time, which nobody can.
+ *
+ * @example MICRO_PER_CPU_HOUR === 3_600_000_000n
+ */
+export const MICRO_PER_CPU_HOUR = 3_600_000_000n
+
+/**
+ * Network CPU-hours for a total of paid work in micro-credits (see {@link MICRO_PER_CPU_HOUR}).
+ * One IEEE division, so every replica computes the same hours (and so the same multiplier).
+ *
+ * @example networkHours(7_200_000_000n) === 2
+ */
+export function networkHours (workMicro: bigint): number {
+  return Number(workMicro) / Number(MICRO_PER_CPU_HOUR)
+}

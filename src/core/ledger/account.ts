@@ -7,7 +7,7 @@ import { nodeIdFromPublicKey } from '../identity/index.ts'
 import type { SlashReason } from '../economy/index.ts'
 import type { ObservationKind } from '../reputation/index.ts'
 import type { Clock } from '../../ports.ts'
-import type { Attestation } from './bodies.ts'
+import type { Attestation, BodyOf } from './bodies.ts'
 import { findProofOfWork } from './effects.ts'
 import type { LedgerEvent } from './event.ts'
 import type { AccountView, Ledger, Signer } from './ledger.ts'
@@ -100,9 +100,29 @@ export class Account {
     return this.append('slash', { offender, reason, amount, evidence, beneficiaries }, [offenderEvent])
   }
 
-  /** Sign an observation about another node. */
-  async observe (subject: Uint8Array, kind: ObservationKind, task?: Uint8Array): Promise<LedgerEvent<'reputation'>> {
-    return this.append('reputation', task === undefined ? { subject, kind } : { subject, kind, task })
+  /**
+   * Sign an observation about another node; `count` > 1 stands for that many (one per task of a batch).
+   * @example await account.observe(worker, 'task_verified', undefined, 12)
+   */
+  async observe (subject: Uint8Array, kind: ObservationKind, task?: Uint8Array, count = 1): Promise<LedgerEvent<'reputation'>> {
+    const body: BodyOf<'reputation'> = { subject, kind }
+    if (task !== undefined) body.task = task
+    if (count !== 1) body.count = count
+    return this.append('reputation', body)
+  }
+
+  /**
+   * Settle several tasks at once: `tasks` lists each task's accepted result digest and what each
+   * worker is paid from its escrow; the rest of each escrow comes back. One signed event for the
+   * whole batch; it names the network's work frontier so its reward multiplier follows the
+   * network's hours (chain.ts).
+   * @example const e = await account.settle([{ task, result: sha256(output), payments: [[worker, price]] }])
+   */
+  async settle (tasks: ReadonlyArray<{ task: Uint8Array, result: Uint8Array, payments: ReadonlyArray<readonly [Uint8Array, bigint]> }>): Promise<LedgerEvent<'settle'>> {
+    const items = tasks.map(t => this.ledger.settleItem(this.signer.publicKey, t.task, t.result, t.payments))
+    const frontier = this.ledger.workFrontier()
+    // The ledger fills in `total` when it appends (it depends on the deps the event ends up naming).
+    return this.append('settle', { items, total: 0n }, frontier === null ? [] : [frontier.id])
   }
 
   async heartbeat (uptime?: number): Promise<LedgerEvent<'heartbeat'>> {

@@ -8,7 +8,8 @@
  */
 import { compareBytes } from '../bytes.ts'
 import { LedgerError } from './errors.ts'
-import { FieldReader } from './schema.ts'
+import { FieldReader, MAX_AMOUNT } from './schema.ts'
+import type { CborValue } from '../codec/index.ts'
 import { SLASH_REASONS } from '../economy/index.ts'
 import type { SlashReason } from '../economy/index.ts'
 import { OBSERVATION_KINDS } from '../reputation/index.ts'
@@ -22,7 +23,7 @@ export const EVENT_TYPES = [
 export type EventType = typeof EVENT_TYPES[number]
 
 /** Types whose bodies the ledger stores and replicates but gives no economic effect yet. */
-export const OPAQUE_TYPES = ['task', 'settle', 'proposal', 'vote', 'audit'] as const
+export const OPAQUE_TYPES = ['task', 'proposal', 'vote', 'audit'] as const
 export const MAX_OPAQUE_BODY_KEYS = 32
 
 /** A quorum signature: signer's public key and its Ed25519 signature. */
@@ -58,6 +59,37 @@ export interface Attestation {
   sigs: QuorumSignature[]
 }
 
+/**
+ * A batch certificate: at least `quorum` distinct workers paid by the submitter's `settle` event
+ * sign that event's id (`settlement-batch` statement), vouching for the results it lists. The
+ * submitter's own signature is the settle event's. A worker's reward names the settle event in
+ * deps and states its `base` (at most the real part of what that event paid it) and the event's
+ * network-work `total`, which prices the multiplier (chain.ts checks both).
+ */
+export interface BatchCertificate {
+  settle: Uint8Array
+  base: bigint
+  total: bigint
+  /** Signatures over the batch statement, ascending by signer. */
+  sigs: QuorumSignature[]
+}
+
+/** One payment of a settled task: payee, amount, and the part of it that is trial credit. */
+export type SettlePayment = readonly [payee: Uint8Array, amount: bigint, trial: bigint]
+
+/**
+ * One task closed by a `settle` event: what each agreeing worker is paid from the task's escrow,
+ * and what goes back to the submitter (with its trial part); together they empty the escrow.
+ */
+export interface SettleItem {
+  task: Uint8Array
+  /** SHA-256 of the accepted result. */
+  result: Uint8Array
+  pay: SettlePayment[]
+  release: bigint
+  releaseTrial: bigint
+}
+
 export type EscrowOp = 'reserve' | 'charge' | 'release'
 
 /** The body of each event type. */
@@ -65,16 +97,23 @@ export interface BodyMap {
   trial: { nonce: Uint8Array }
   transfer: { to: Uint8Array, amount: bigint, memo?: string }
   escrow: { op: EscrowOp, task: Uint8Array, amount: bigint, trial: bigint, payee?: Uint8Array }
-  reward: { cert: Certificate }
+  /** Exactly one of `cert` (one task) or `batch` (one settle event's tasks). */
+  reward: { cert: Certificate, batch?: undefined } | { batch: BatchCertificate, cert?: undefined }
   stake: { amount: bigint }
   unstake: { amount: bigint }
   delegate: { to: Uint8Array, amount: bigint }
   undelegate: { to: Uint8Array, amount: bigint }
   slash: { offender: Uint8Array, reason: SlashReason, amount: bigint, evidence: Attestation, beneficiaries: Uint8Array[] }
-  reputation: { subject: Uint8Array, kind: ObservationKind, task?: Uint8Array }
+  /** `count` (default 1, at most MAX_OBSERVATION_COUNT): the same observation made that many times (one per task of a batch). */
+  reputation: { subject: Uint8Array, kind: ObservationKind, task?: Uint8Array, count?: number }
   heartbeat: { uptime?: number }
   task: Record<string, unknown>
-  settle: Record<string, unknown>
+  /**
+   * Batched settlement: closes several of the author's escrows at once. `total` is the network's
+   * paid work so far in micro-credits (the sum of every payment of every settle event in this
+   * event's causal past as its author names it): the reward multiplier's clock (chain.ts).
+   */
+  settle: { items: SettleItem[], total: bigint }
   proposal: Record<string, unknown>
   vote: Record<string, unknown>
   audit: Record<string, unknown>
@@ -84,6 +123,12 @@ export type BodyOf<T extends EventType> = BodyMap[T]
 
 const MAX_QUORUM = 64
 const MAX_WORKERS = 64
+/** Most tasks one settle event closes (~200 bytes each at redundancy 3: well under the 64 KiB event cap). */
+export const MAX_SETTLE_ITEMS = 200
+/** Most payments per settled task (the largest redundancy is 9). */
+export const MAX_SETTLE_PAYMENTS = 16
+/** Most repetitions one reputation event stands for. */
+export const MAX_OBSERVATION_COUNT = 1000
 
 function quorumSignatures (r: FieldReader, key: string): QuorumSignature[] {
   const v = r.map[key]
@@ -114,6 +159,52 @@ function parseCertificate (r: FieldReader): Certificate {
     submitter: r.bytes('submitter', 32),
     sigs: quorumSignatures(r, 'sigs')
   }
+}
+
+function parseBatchCertificate (r: FieldReader): BatchCertificate {
+  r.only('settle', 'base', 'total', 'sigs')
+  return { settle: r.bytes('settle', 32), base: r.amount('base'), total: r.amount('total'), sigs: quorumSignatures(r, 'sigs') }
+}
+
+function amountIn (v: CborValue | undefined, zero: boolean, fail: () => LedgerError): bigint {
+  const n = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : typeof v === 'bigint' ? v : null
+  if (n === null || n < (zero ? 0n : 1n) || n > MAX_AMOUNT) throw fail()
+  return n
+}
+
+function parseSettleItems (r: FieldReader): SettleItem[] {
+  const v = r.map['items']
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_SETTLE_ITEMS) throw r.fail('items', `must be a list of 1 to ${MAX_SETTLE_ITEMS} items`)
+  const items: SettleItem[] = []
+  for (let i = 0; i < v.length; i++) {
+    const fail = (why: string): LedgerError => r.fail('items', `item ${i}: ${why}`)
+    const item = v[i]
+    if (!Array.isArray(item) || item.length !== 5) throw fail('must be [task, result, payments, release, releaseTrial]')
+    const [task, result, pay, release, releaseTrial] = item
+    if (!(task instanceof Uint8Array) || task.length !== 32 || !(result instanceof Uint8Array) || result.length !== 32) throw fail('task and result must be 32 bytes')
+    if (!Array.isArray(pay) || pay.length > MAX_SETTLE_PAYMENTS) throw fail(`must list at most ${MAX_SETTLE_PAYMENTS} payments`)
+    const payments: SettlePayment[] = []
+    let last: Uint8Array | null = null
+    for (const p of pay) {
+      if (!Array.isArray(p) || p.length !== 3 || !(p[0] instanceof Uint8Array) || p[0].length !== 32) throw fail('payments must be [32-byte payee, amount, trial]')
+      if (last !== null && compareBytes(last, p[0]) >= 0) throw fail('payees must be distinct and ascending')
+      const amount = amountIn(p[1], false, () => new LedgerError('ERR_BAD_AMOUNT', `settle item ${i}: a payment must be a whole number of micro-credits in [1, ${MAX_AMOUNT}]`))
+      const trial = amountIn(p[2], true, () => new LedgerError('ERR_BAD_AMOUNT', `settle item ${i}: a payment's trial part must be in [0, ${MAX_AMOUNT}]`))
+      if (trial > amount) throw fail('a payment\'s trial part must not exceed it')
+      payments.push([p[0], amount, trial])
+      last = p[0]
+    }
+    const releaseAmount = amountIn(release, true, () => new LedgerError('ERR_BAD_AMOUNT', `settle item ${i}: release must be in [0, ${MAX_AMOUNT}]`))
+    const releaseTrialAmount = amountIn(releaseTrial, true, () => new LedgerError('ERR_BAD_AMOUNT', `settle item ${i}: releaseTrial must be in [0, ${MAX_AMOUNT}]`))
+    if (releaseTrialAmount > releaseAmount) throw fail('releaseTrial must not exceed release')
+    items.push({ task, result, pay: payments, release: releaseAmount, releaseTrial: releaseTrialAmount })
+  }
+  return items
+}
+
+/** A settle body as the encoder wants it (items as arrays: ~40 % smaller than maps). @example encodeSettleBody(body) */
+export function settleBodyValue (body: BodyOf<'settle'>): { items: CborValue[], total: bigint } {
+  return { items: body.items.map(it => [it.task, it.result, it.pay.map(p => [p[0], p[1], p[2]]), it.release, it.releaseTrial]), total: body.total }
 }
 
 function parseAttestation (r: FieldReader): Attestation {
@@ -148,8 +239,15 @@ export function parseBody (type: string, r: FieldReader): BodyOf<EventType> {
       return body
     }
     case 'reward':
+      if (r.has('batch')) {
+        r.only('batch')
+        return { batch: parseBatchCertificate(new FieldReader(r.map['batch'], 'reward.batch')) }
+      }
       r.only('cert')
       return { cert: parseCertificate(new FieldReader(r.map['cert'], 'reward.cert')) }
+    case 'settle':
+      r.only('items', 'total')
+      return { items: parseSettleItems(r), total: r.amountOrZero('total') }
     case 'stake':
     case 'unstake':
       r.only('amount')
@@ -168,9 +266,15 @@ export function parseBody (type: string, r: FieldReader): BodyOf<EventType> {
         beneficiaries: r.sortedIds('beneficiaries', 32, 0, MAX_QUORUM)
       }
     case 'reputation': {
-      r.only('subject', 'kind', 'task')
+      r.only('subject', 'kind', 'task', 'count')
       const body: BodyOf<'reputation'> = { subject: r.bytes('subject', 32), kind: r.oneOf('kind', OBSERVATION_KINDS) }
       if (r.has('task')) body.task = r.bytes('task', 32)
+      if (r.has('count')) {
+        // 1 is the default and is written by leaving the field out (one encoding per meaning).
+        const count = r.uint('count', MAX_OBSERVATION_COUNT)
+        if (count < 2) throw r.fail('count', 'must be at least 2 (leave it out for 1)')
+        body.count = count
+      }
       return body
     }
     case 'heartbeat': {
@@ -180,7 +284,6 @@ export function parseBody (type: string, r: FieldReader): BodyOf<EventType> {
       return body
     }
     case 'task':
-    case 'settle':
     case 'proposal':
     case 'vote':
     case 'audit':

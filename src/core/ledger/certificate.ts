@@ -8,11 +8,40 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { compareBytes, concatBytes, equalBytes, toKey } from '../bytes.ts'
 import { signedBytes, verifyEd25519 } from '../identity/index.ts'
 import type { SlashReason } from '../economy/index.ts'
-import type { Attestation, Certificate, QuorumSignature } from './bodies.ts'
+import type { Attestation, BatchCertificate, Certificate, QuorumSignature } from './bodies.ts'
 
 /** The bytes every signer of a certificate signs. @example certificateStatement('net', cert) */
 export function certificateStatement (networkId: string, cert: Omit<Certificate, 'sigs'>): Uint8Array {
   return signedBytes(networkId, 'settlement', encodeCanonical([cert.task, cert.result, cert.base, cert.hours, cert.workers, cert.submitter]))
+}
+
+/**
+ * The bytes a worker signs to vouch for a batch: the id of the submitter's `settle` event, which
+ * hashes every task, result digest and payment of the batch. One signature per worker per batch.
+ * @example const sig = await worker.sign(batchStatement('net', settleEvent.id))
+ */
+export function batchStatement (networkId: string, settle: Uint8Array): Uint8Array {
+  return signedBytes(networkId, 'settlement-batch', encodeCanonical([settle]))
+}
+
+/**
+ * Whether every signature of a batch certificate verifies over its statement (memoized: each
+ * worker's reward carries the same signatures). Who may sign (workers paid by the settle event,
+ * at least `quorum` of them) is a chain rule: it needs the settle event (chain.ts).
+ * @example await verifyBatchSignatures('net', reward.body.batch)
+ */
+export async function verifyBatchSignatures (networkId: string, batch: Pick<BatchCertificate, 'settle' | 'sigs'>): Promise<boolean> {
+  const statement = batchStatement(networkId, batch.settle)
+  const key = toKey(sha256(concatBytes(statement, ...batch.sigs.flatMap(([signer, sig]) => [signer, sig]))))
+  if (verifiedCertificates.has(key)) return true
+  const ok = await allVerify(batch.sigs, statement)
+  if (ok) remember(key)
+  return ok
+}
+
+function remember (key: string): void {
+  verifiedCertificates.add(key)
+  if (verifiedCertificates.size > VERIFIED_CERTIFICATES_MAX) verifiedCertificates.delete(verifiedCertificates.values().next().value as string)
 }
 
 /** The bytes every signer of a slash attestation signs. */
@@ -58,10 +87,7 @@ export async function verifyCertificate (networkId: string, cert: Certificate, q
   const key = toKey(sha256(concatBytes(statement, ...cert.sigs.flatMap(([signer, sig]) => [signer, sig]))))
   if (verifiedCertificates.has(key)) return true
   const ok = await allVerify(cert.sigs, statement)
-  if (ok) {
-    verifiedCertificates.add(key)
-    if (verifiedCertificates.size > VERIFIED_CERTIFICATES_MAX) verifiedCertificates.delete(verifiedCertificates.values().next().value as string)
-  }
+  if (ok) remember(key)
   return ok
 }
 

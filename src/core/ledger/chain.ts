@@ -9,10 +9,11 @@
  * passes, updates that state: a refused event changes nothing.
  */
 import { equalBytes, toKey } from '../bytes.ts'
-import { applyMultiplier, slashAmount } from '../economy/index.ts'
+import { applyMultiplier, networkHours, slashAmount } from '../economy/index.ts'
 import { LedgerError } from './errors.ts'
 import { MAX_AMOUNT } from './schema.ts'
 import type { LedgerEvent } from './event.ts'
+import type { BatchCertificate } from './bodies.ts'
 import type { LedgerConfig } from './config.ts'
 import { hasProofOfWork } from './effects.ts'
 
@@ -39,9 +40,11 @@ export class ChainState {
   closedEscrows = new Set<string>()
   /** Credit events of other authors this chain has counted (each counts once), by event index. */
   acked = new Set<number>()
-  /** Tasks this author has been rewarded for. */
+  /** Tasks (per-task certificates) and settle events (batch certificates) this author has been rewarded for. */
   rewarded = new Set<string>()
   trialGranted = false
+  /** The network's paid work (µcr) as of this author's last settle event: its settle totals only grow. */
+  work = 0n
 
   clone (): ChainState {
     const c = new ChainState()
@@ -59,6 +62,7 @@ export class ChainState {
     c.acked = new Set(this.acked)
     c.rewarded = new Set(this.rewarded)
     c.trialGranted = this.trialGranted
+    c.work = this.work
     return c
   }
 }
@@ -129,6 +133,8 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
   let locked = stillLocked
   let trialGranted = state.trialGranted
   let escrowUpdate: [string, Escrow | null] | null = null
+  let closedByBatch: string[] | null = null
+  let work = state.work
   let delegationUpdate: [string, Delegation | null] | null = null
   let rewardedTask: string | null = null
 
@@ -180,7 +186,13 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
       break
     }
     case 'reward': {
-      const { cert } = (e as LedgerEvent<'reward'>).body
+      const body = (e as LedgerEvent<'reward'>).body
+      if (body.batch !== undefined) {
+        rewardedTask = batchReward(state, e, body.batch, staked, ctx)
+        locked = [...locked, { amount: applyMultiplier(body.batch.base, networkHours(body.batch.total), config.multiplier), until: e.time + config.rewardLockMs }]
+        break
+      }
+      const { cert } = body
       if (!cert.workers.some(w => equalBytes(w, e.author))) refuse('ERR_NOT_A_WORKER', 'the author is not a worker of this certificate')
       if (equalBytes(cert.submitter, e.author)) refuse('ERR_NOT_A_WORKER', 'a submitter cannot reward itself')
       const taskKey = toKey(cert.task)
@@ -201,6 +213,49 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
       if (amount > MAX_AMOUNT) refuse('ERR_BAD_AMOUNT', 'the reward would exceed the largest amount')
       locked = [...locked, { amount, until: e.time + config.rewardLockMs }]
       rewardedTask = taskKey
+      break
+    }
+    case 'settle': {
+      const body = (e as LedgerEvent<'settle'>).body
+      // The network's paid work this batch builds on: the author's own last total and the total of
+      // every settle event it names in deps (its view of the frontier). Equality, not >=: a total
+      // cannot be inflated, and one that ignores the frontier only undercounts (docs/ledger.md).
+      let before = state.work
+      for (const key of e.depKeys) {
+        const dep = ctx.dep(key)
+        if (dep.type === 'settle') {
+          const t = (dep as LedgerEvent<'settle'>).body.total
+          if (t > before) before = t
+        }
+      }
+      let paidAll = 0n
+      const seen = new Set<string>()
+      for (const item of body.items) {
+        const taskKey = toKey(item.task)
+        if (seen.has(taskKey)) refuse('ERR_BAD_SETTLEMENT', 'a settle event closes each task once')
+        seen.add(taskKey)
+        const escrow = state.escrows.get(taskKey)
+        if (escrow === undefined) refuse('ERR_NO_ESCROW', 'no escrow is open for a task of this settlement')
+        let real = escrow.real
+        let tr = escrow.trial
+        for (const [payee, amount, trialPart] of item.pay) {
+          if (equalBytes(payee, e.author)) refuse('ERR_SELF_TARGET', 'an escrow cannot pay its own submitter')
+          if (amount > real + tr) refuse('ERR_OVERDRAFT', `a payment of ${amount} exceeds the escrow's ${real + tr}`)
+          const expectTrial = amount < tr ? amount : tr
+          if (trialPart !== expectTrial) refuse('ERR_BAD_TRIAL_SPLIT', `a payment must take ${expectTrial} from the escrow's trial part`)
+          tr -= trialPart
+          real -= amount - trialPart
+          paidAll += amount
+        }
+        if (item.release !== real + tr) refuse('ERR_BAD_SETTLEMENT', `a settlement must empty each escrow: release ${real + tr}, not ${item.release}`)
+        if (item.releaseTrial !== tr) refuse('ERR_BAD_TRIAL_SPLIT', `the release must return ${tr} of trial credit`)
+        balance += real
+        trial += tr
+      }
+      if (body.total !== before + paidAll) refuse('ERR_BAD_NETWORK_WORK', `total must be ${before + paidAll} (the work this batch builds on plus its payments), not ${body.total}`)
+      if (body.total > MAX_AMOUNT) refuse('ERR_BAD_AMOUNT', 'the network work total would exceed the largest amount')
+      work = body.total
+      closedByBatch = [...seen]
       break
     }
     case 'stake': {
@@ -300,5 +355,50 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
     if (delegationUpdate[1] === null) state.delegated.delete(delegationUpdate[0])
     else state.delegated.set(delegationUpdate[0], delegationUpdate[1])
   }
+  if (closedByBatch !== null) {
+    for (const key of closedByBatch) {
+      state.escrows.delete(key)
+      state.closedEscrows.add(key)
+    }
+  }
+  state.work = work
   if (rewardedTask !== null) state.rewarded.add(rewardedTask)
+}
+
+/**
+ * The rules of a batch reward (checked in advanceChain's `reward` case): it names the submitter's
+ * settle event in deps; the author was paid by it (and is not its submitter); at least `quorum`
+ * distinct workers paid by it signed the batch (their signatures were checked before, see
+ * ledger.ts); the author was not rewarded for this batch yet and holds the minimum stake; `base`
+ * is at most the real part of what the batch paid the author (trial credit never mints); `total`
+ * is the settle event's network work. Returns the key to mark rewarded.
+ */
+function batchReward (state: ChainState, e: LedgerEvent, batch: BatchCertificate, staked: bigint, ctx: ChainContext): string {
+  const { config } = ctx
+  const settleKey = toKey(batch.settle)
+  if (!e.depKeys.includes(settleKey)) refuse('ERR_BAD_CERTIFICATE', 'a batch reward names its settle event in deps')
+  const settle = ctx.dep(settleKey)
+  if (settle.type !== 'settle') refuse('ERR_BAD_CERTIFICATE', 'a batch certificate names a settle event')
+  if (equalBytes(settle.author, e.author)) refuse('ERR_NOT_A_WORKER', 'a submitter cannot reward itself')
+  const body = (settle as LedgerEvent<'settle'>).body
+  const payees = new Set<string>()
+  let paid = 0n
+  for (const item of body.items) {
+    for (const [payee, amount, trialPart] of item.pay) {
+      const key = toKey(payee)
+      payees.add(key)
+      if (key === e.authorKey) paid += amount - trialPart
+    }
+  }
+  if (!payees.has(e.authorKey)) refuse('ERR_NOT_A_WORKER', 'the author was not paid by this settlement')
+  for (const [signer] of batch.sigs) {
+    if (!payees.has(toKey(signer))) refuse('ERR_BAD_CERTIFICATE', 'every signer of a batch certificate must be a worker the batch paid')
+  }
+  if (batch.sigs.length < config.quorum) refuse('ERR_BAD_CERTIFICATE', `a batch certificate needs ${config.quorum} worker signatures`)
+  if (state.rewarded.has(settleKey)) refuse('ERR_ALREADY_REWARDED', 'this batch was already rewarded to this worker')
+  if (staked < config.minStake) refuse('ERR_INSUFFICIENT_STAKE', `minting needs at least ${config.minStake} staked`)
+  if (batch.base > paid) refuse('ERR_BAD_CERTIFICATE', `the reward's base ${batch.base} exceeds the real payment ${paid} of the batch`)
+  if (batch.total !== body.total) refuse('ERR_BAD_NETWORK_WORK', `a batch reward is priced at its settle event's network work ${body.total}`)
+  if (applyMultiplier(batch.base, networkHours(batch.total), config.multiplier) > MAX_AMOUNT) refuse('ERR_BAD_AMOUNT', 'the reward would exceed the largest amount')
+  return settleKey
 }

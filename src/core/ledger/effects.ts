@@ -11,7 +11,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { concatBytes, toKey, utf8 } from '../bytes.ts'
-import { applyMultiplier, splitSlash } from '../economy/index.ts'
+import { applyMultiplier, networkHours, splitSlash } from '../economy/index.ts'
 import type { LedgerEvent } from './event.ts'
 import { keyOf } from './event.ts'
 import type { LedgerConfig } from './config.ts'
@@ -43,6 +43,20 @@ export function creditTo (dep: LedgerEvent, accountKey: string): { real: bigint,
       const body = (dep as LedgerEvent<'slash'>).body
       const share = slashShares(body.amount, body.beneficiaries).shares.get(accountKey)
       return share === undefined || share === 0n ? null : { real: share, trial: 0n }
+    }
+    case 'settle': {
+      let real = 0n
+      let trial = 0n
+      let found = false
+      for (const item of (dep as LedgerEvent<'settle'>).body.items) {
+        for (const [payee, amount, trialPart] of item.pay) {
+          if (keyOf(payee) !== accountKey) continue
+          found = true
+          real += amount - trialPart
+          trial += trialPart
+        }
+      }
+      return found ? { real, trial } : null
     }
     default:
       return null
@@ -132,9 +146,12 @@ export function eventDeltas (e: LedgerEvent, config: LedgerConfig): Delta[] {
         { account: p, field: 'earned', amount: body.amount }
       ]
     }
+    case 'settle': return settleDeltas(e as LedgerEvent<'settle'>)
     case 'reward': {
-      const { cert } = (e as LedgerEvent<'reward'>).body
-      const amount = applyMultiplier(cert.base, cert.hours, config.multiplier)
+      const { cert, batch } = (e as LedgerEvent<'reward'>).body
+      const amount = batch !== undefined
+        ? applyMultiplier(batch.base, networkHours(batch.total), config.multiplier)
+        : applyMultiplier(cert.base, cert.hours, config.multiplier)
       return [
         { account: a, field: 'balance', amount },
         { account: a, field: 'earned', amount },
@@ -166,6 +183,32 @@ export function eventDeltas (e: LedgerEvent, config: LedgerConfig): Delta[] {
   }
 }
 
+/** Deltas of a batch settlement: each payment moves reserved money to its payee, the rest comes back. */
+function settleDeltas (e: LedgerEvent<'settle'>): Delta[] {
+  const a = e.authorKey
+  let reserved = 0n
+  let released = 0n
+  let releasedTrial = 0n
+  const out: Delta[] = []
+  for (const item of e.body.items) {
+    for (const [payee, amount, trialPart] of item.pay) {
+      const p = keyOf(payee)
+      reserved += amount
+      out.push({ account: p, field: 'balance', amount: amount - trialPart }, { account: p, field: 'trial', amount: trialPart }, { account: p, field: 'earned', amount })
+    }
+    reserved += item.release
+    released += item.release
+    releasedTrial += item.releaseTrial
+  }
+  out.push(
+    { account: a, field: 'reserved', amount: -reserved },
+    { account: a, field: 'balance', amount: released - releasedTrial },
+    { account: a, field: 'trial', amount: releasedTrial },
+    { account: a, field: 'spentNegative', amount: released }
+  )
+  return out
+}
+
 /** Deltas of a slash: the offender's stake goes to its honest co-workers, the rest is burned. */
 export function slashDeltas (offender: string, amount: bigint, beneficiaries: readonly Uint8Array[]): Delta[] {
   const { shares, burned } = slashShares(amount, beneficiaries)
@@ -189,6 +232,12 @@ export function counterparties (e: LedgerEvent): Uint8Array[] {
     case 'delegate': case 'undelegate': return [(e as LedgerEvent<'delegate'>).body.to]
     case 'slash': { const b = (e as LedgerEvent<'slash'>).body; return [b.offender, ...b.beneficiaries] }
     case 'reputation': return [(e as LedgerEvent<'reputation'>).body.subject]
+    case 'settle': {
+      // Each payee once (a worker of several tasks of the batch is one counterparty).
+      const seen = new Map<string, Uint8Array>()
+      for (const item of (e as LedgerEvent<'settle'>).body.items) for (const [payee] of item.pay) seen.set(keyOf(payee), payee)
+      return [...seen.values()]
+    }
     default: return []
   }
 }

@@ -13,7 +13,7 @@ import { signedBytes, verifyEd25519 } from '../identity/index.ts'
 import { toKey } from '../bytes.ts'
 import { LedgerError } from './errors.ts'
 import { FieldReader, isMap, sortedDistinctBytes } from './schema.ts'
-import { parseBody } from './bodies.ts'
+import { parseBody, settleBodyValue } from './bodies.ts'
 import { sha256Once } from './sha256.ts'
 import type { BodyOf, EventType } from './bodies.ts'
 
@@ -67,7 +67,9 @@ export interface UnsignedEvent<T extends EventType = EventType> {
 }
 
 function unsignedArray<T extends EventType> (e: UnsignedEvent<T>): CborValue[] {
-  return [EVENT_VERSION, e.type, e.author, e.seq, e.prev, [...e.deps], e.time, e.body as unknown as CborValue]
+  // Settle items travel as arrays (bodies.ts); every other body is encoded as it is.
+  const body = e.type === 'settle' ? settleBodyValue(e.body as BodyOf<'settle'>) : e.body
+  return [EVENT_VERSION, e.type, e.author, e.seq, e.prev, [...e.deps], e.time, body as unknown as CborValue]
 }
 
 /**

@@ -33,8 +33,8 @@ import { LedgerError } from './errors.ts'
 import { MAX_DEPS, decodeEvent, decodeKnownEvent, isVerified, keyOf, rememberVerified, signEvent, verifyEvent } from './event.ts'
 import { Identity, verifyEd25519 } from '../identity/index.ts'
 import type { LedgerEvent, UnsignedEvent } from './event.ts'
-import type { BodyOf, EventType } from './bodies.ts'
-import { verifyAttestation, verifyCertificate } from './certificate.ts'
+import type { BodyOf, EventType, SettleItem, SettlePayment } from './bodies.ts'
+import { verifyAttestation, verifyBatchSignatures, verifyCertificate } from './certificate.ts'
 import { MerkleSet } from './merkle.ts'
 import { PendingPool } from './pending.ts'
 import { reputationOf } from './reputation-view.ts'
@@ -144,6 +144,8 @@ export class Ledger {
   private readonly creditRing = new Int32Array(CREDIT_CACHE).fill(-1)
   private creditNext = 0
   private timeOrder: number[] | null = null
+  /** The applied settle event with the largest network-work total (a hint for the next settlement's deps). */
+  private frontier: { total: bigint, index: number } | null = null
   private maxTime = 0
   private failure: Error | null = null
   private closed = false
@@ -333,6 +335,7 @@ export class Ledger {
       const i = this.index.getKey(key)
       if (i !== -1) time = Math.max(time, this.eventTime[i] as number)
     }
+    if (type === 'settle') body = this.withWorkTotal(rec?.head, body as BodyOf<'settle'>, deps) as BodyOf<T>
     const last = rec?.main[rec.main.length - 1]
     const unsigned: UnsignedEvent<T> = {
       type,
@@ -384,6 +387,49 @@ export class Ledger {
       list.length = w
     }
     return list.filter(i => !this.isVoid(i))
+  }
+
+  /**
+   * One task of a batch settlement, with the trial splits the chain rules require (trial credit is
+   * paid out first, then the rest is released): pays `payments` from the author's open escrow for
+   * `task` and releases what is left. Throws ERR_NO_ESCROW when the author has no such escrow and
+   * ERR_OVERDRAFT when the payments exceed it.
+   * @example const item = ledger.settleItem(me, taskId, sha256(result), [[worker, price]])
+   */
+  settleItem (author: Uint8Array, task: Uint8Array, result: Uint8Array, payments: ReadonlyArray<readonly [Uint8Array, bigint]>): SettleItem {
+    const escrow = this.authors.get(toKey(author))?.head.escrows.get(toKey(task))
+    if (escrow === undefined) throw new LedgerError('ERR_NO_ESCROW', 'no escrow is open for this task')
+    let real = escrow.real
+    let trial = escrow.trial
+    const pay: SettlePayment[] = []
+    for (const [payee, amount] of [...payments].sort((x, y) => compareBytes(x[0], y[0]))) {
+      if (amount > real + trial) throw new LedgerError('ERR_OVERDRAFT', `a payment of ${amount} exceeds the escrow's ${real + trial}`)
+      const t = amount < trial ? amount : trial
+      trial -= t
+      real -= amount - t
+      pay.push([payee, amount, t])
+    }
+    return { task, result, pay, release: real + trial, releaseTrial: trial }
+  }
+
+  /** The applied settle event with the largest network-work total, or null: a settlement names it in deps so its total follows the network's. */
+  workFrontier (): { id: Uint8Array, total: bigint } | null {
+    return this.frontier === null ? null : { id: this.idAt(this.frontier.index), total: this.frontier.total }
+  }
+
+  /** A settle body's `total` as the chain rule requires it: the work it builds on plus its payments. */
+  private withWorkTotal (head: ChainState | undefined, body: BodyOf<'settle'>, deps: ReadonlyMap<string, Uint8Array>): BodyOf<'settle'> {
+    let before = head?.work ?? 0n
+    for (const [key] of deps) {
+      const dep = this.decodeAt(this.index.getKey(key))
+      if (dep.type === 'settle') {
+        const t = (dep as LedgerEvent<'settle'>).body.total
+        if (t > before) before = t
+      }
+    }
+    let paid = 0n
+    for (const item of body.items) for (const [, amount] of item.pay) paid += amount
+    return { items: body.items, total: before + paid }
   }
 
   /**
@@ -537,8 +583,10 @@ export class Ledger {
   private async verifyWithEvidence (e: LedgerEvent): Promise<EdgeNetError | null> {
     if (!(await verifyEvent(e))) return new LedgerError('ERR_BAD_SIGNATURE', 'event signature does not verify')
     if (e.type === 'reward') {
-      const { cert } = (e as LedgerEvent<'reward'>).body
-      if (!(await verifyCertificate(this.config.networkId, cert, this.config.quorum))) {
+      const { cert, batch } = (e as LedgerEvent<'reward'>).body
+      if (batch !== undefined) {
+        if (!(await verifyBatchSignatures(this.config.networkId, batch))) return new LedgerError('ERR_BAD_CERTIFICATE', 'a batch certificate signature does not verify')
+      } else if (!(await verifyCertificate(this.config.networkId, cert, this.config.quorum))) {
         return new LedgerError('ERR_BAD_CERTIFICATE', 'settlement certificate lacks a valid submitter and quorum signature set')
       }
     } else if (e.type === 'slash') {
@@ -634,7 +682,8 @@ export class Ledger {
     this.timeOrder = null
     this.indexMember(authorKey, i)
     // What the event credits, worked out once (slashes split among several: asked per account).
-    const summary = e.type === 'slash' ? null : creditSummary(e)
+    // Slashes and settlements credit several accounts: asked per account, not summarized.
+    const summary = e.type === 'slash' || e.type === 'settle' ? null : creditSummary(e)
     for (const c of counterparties(e)) {
       if (equalBytes(c, e.author)) continue
       const key = keyOf(c)
@@ -646,8 +695,12 @@ export class Ledger {
       }
     }
     this.views.seen(authorKey, e.time)
-    if (summary === null) this.slashGroup(e).push(i)
-    else this.rememberCredit(i, summary)
+    if (e.type === 'slash') this.slashGroup(e).push(i)
+    else if (summary !== null) this.rememberCredit(i, summary)
+    if (e.type === 'settle') {
+      const total = (e as LedgerEvent<'settle'>).body.total
+      if (this.frontier === null || total > this.frontier.total) this.frontier = { total, index: i }
+    }
 
     if (onMain) {
       rec.main.push(i)
@@ -680,7 +733,7 @@ export class Ledger {
     }
     if (e.type === 'reputation') {
       const body = (e as LedgerEvent<'reputation'>).body
-      this.views.observe(toKey(body.subject), e.authorKey, body.kind, sign)
+      this.views.observe(toKey(body.subject), e.authorKey, body.kind, sign * (body.count ?? 1))
     }
   }
 

@@ -48,13 +48,13 @@ export class Views {
     }
   }
 
-  observe (subject: string, observer: string, kind: ObservationKind, sign: 1 | -1): void {
+  observe (subject: string, observer: string, kind: ObservationKind, by: number): void {
     let bySubject = this.observations.get(subject)
     if (bySubject === undefined) this.observations.set(subject, bySubject = new Map())
     let counts = bySubject.get(observer)
     if (counts === undefined) bySubject.set(observer, counts = new Int32Array(OBSERVATION_KINDS.length))
     const k = OBSERVATION_KINDS.indexOf(kind)
-    counts[k] = (counts[k] as number) + sign
+    counts[k] = (counts[k] as number) + by
     let empty = true
     for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) { empty = false; break }
     if (empty) bySubject.delete(observer)

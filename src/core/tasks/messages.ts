@@ -11,9 +11,9 @@
  *                             ◀──     commit {commitment}
  *   open {}                   ──▶     (the quorum's commits are in, or the commit phase ended)
  *                             ◀──     reveal {result, nonce, resultSig}
- *   certify {result, base, hours, workers} ─▶ (to the agreeing workers)
- *                             ◀──     endorse {sig}
- *   settled {cert, charge}    ──▶     (the worker mints its reward, naming the charge in deps)
+ *   certify {event}           ──▶     (per batch, to its paid workers: the signed settle event; `task` is its id)
+ *                             ◀──     endorse {sig}   (over the batch statement, if every task it pays this worker for has its result)
+ *   settled {sigs}            ──▶     (the quorum's endorsements: the worker mints its reward, naming the settle event in deps)
  *   attest {offender, claim, digest} ─▶ (to the agreeing workers, when an outlier is proven wrong)
  *                             ◀──     attested {offender, sig}
  *   cancel {reason}           ──▶     (the task ended without this worker)
@@ -42,9 +42,9 @@ export interface TaskMessageBodies {
   commit: { commitment: Uint8Array }
   open: Record<string, never>
   reveal: { result: Uint8Array, nonce: Uint8Array, resultSig: Uint8Array }
-  certify: { result: Uint8Array, base: bigint, hours: bigint, workers: Uint8Array[] }
+  certify: { event: Uint8Array }
   endorse: { sig: Uint8Array }
-  settled: { cert: Uint8Array, charge: Uint8Array }
+  settled: { sigs: Uint8Array }
   attest: { offender: Uint8Array, claim: Uint8Array, digest: Uint8Array }
   attested: { offender: Uint8Array, sig: Uint8Array }
   cancel: { reason: string }
@@ -70,9 +70,9 @@ const SCHEMA: { readonly [K in TaskMessageKind]: Readonly<Record<string, Field>>
   commit: { commitment: 'bytes32' },
   open: {},
   reveal: { result: 'bytes', nonce: 'bytes32', resultSig: 'bytes64' },
-  certify: { result: 'bytes32', base: 'uint', hours: 'uint', workers: 'keys' },
+  certify: { event: 'bytes' },
   endorse: { sig: 'bytes64' },
-  settled: { cert: 'bytes', charge: 'bytes32' },
+  settled: { sigs: 'bytes' },
   attest: { offender: 'bytes32', claim: 'bytes32', digest: 'bytes32' },
   attested: { offender: 'bytes32', sig: 'bytes64' },
   cancel: { reason: 'text' }

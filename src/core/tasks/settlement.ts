@@ -2,20 +2,21 @@
  * What settling a verified task writes to the ledger, as pure planning:
  *
  * - every agreeing worker is paid the table price for the task (each replica does the whole
- *   work), charged from the escrow; what is left is released to the submitter;
- * - a settlement certificate (submitter + a quorum of the agreeing workers) lets each agreeing
- *   worker mint the contribution-multiplier reward on the real part of its payment
- *   (ledger rule: `base` <= the real part of the charge named in the reward's deps);
+ *   work) from the escrow; what is left is released to the submitter. Verified tasks are settled
+ *   in batches: one `settle` event closes many escrows (ledger bodies.ts);
+ * - a batch certificate (a quorum of the workers the batch paid, signing the settle event's id)
+ *   lets each paid worker mint the contribution-multiplier reward on the real part of what the
+ *   batch paid it, once per batch (ledger rule, chain.ts);
  * - a proven outlier is slashed for InvalidResult with its own signed reveal as evidence, and the
  *   slashed stake goes to its honest co-workers (economy/stake-policy `splitSlash`).
  *
- * Certificates travel between submitter and workers in the `settled` message, encoded here.
+ * Endorsements travel from the submitter to the workers in the `settled` message, encoded here.
  */
 import { decodeCanonical, encodeCanonical } from '../codec/index.ts'
 import type { CborValue } from '../codec/index.ts'
 import { compareBytes } from '../bytes.ts'
 import { priceTask } from '../economy/index.ts'
-import type { Certificate, QuorumSignature } from '../ledger/index.ts'
+import type { QuorumSignature } from '../ledger/index.ts'
 import type { TaskEnvelope } from './envelope.ts'
 import { TaskError } from './errors.ts'
 
@@ -46,53 +47,40 @@ export function planPayments (env: TaskEnvelope, agreeing: readonly Uint8Array[]
 }
 
 /**
- * Encode a certificate for the `settled` message (canonical CBOR, fields in a fixed order).
+ * Encode a batch's endorsements for the `settled` message: canonical CBOR `[[signer, sig], ...]`,
+ * ascending by signer (the order a batch certificate requires).
  *
  * @example
- * const bytes = encodeCertificate(cert)
+ * const bytes = encodeBatchSignatures(sigs)
  */
-export function encodeCertificate (cert: Certificate): Uint8Array {
-  return encodeCanonical([cert.task, cert.result, cert.base, cert.hours, cert.workers, cert.submitter, cert.sigs.map(([s, g]) => [s, g])])
+export function encodeBatchSignatures (sigs: readonly QuorumSignature[]): Uint8Array {
+  return encodeCanonical(sigs.map(([s, g]) => [s, g]))
 }
 
 function bytesOf (v: CborValue | undefined, length: number, what: string): Uint8Array {
   if (v instanceof Uint8Array && v.length === length) return v
-  throw new TaskError('ERR_TASK_BAD_MESSAGE', `certificate ${what} is not ${length} bytes`)
+  throw new TaskError('ERR_TASK_BAD_MESSAGE', `batch ${what} is not ${length} bytes`)
 }
 
 /**
- * Decode a certificate from a `settled` message. Shape only: the ledger verifies the signatures
- * when the reward is appended. Throws ERR_TASK_BAD_MESSAGE.
+ * Decode a `settled` message's endorsements. Shape only: the ledger verifies the signatures (and
+ * who may sign) when the reward is appended. Throws ERR_TASK_BAD_MESSAGE.
  *
  * @example
- * const cert = decodeCertificate(msg.body.cert)
+ * const sigs = decodeBatchSignatures(msg.body.sigs)
  */
-export function decodeCertificate (bytes: Uint8Array): Certificate {
+export function decodeBatchSignatures (bytes: Uint8Array): QuorumSignature[] {
   let v: CborValue
   try {
     v = decodeCanonical(bytes, 16 * 1024)
   } catch (err) {
-    throw new TaskError('ERR_TASK_BAD_MESSAGE', `certificate does not decode: ${(err as Error).message}`)
+    throw new TaskError('ERR_TASK_BAD_MESSAGE', `batch signatures do not decode: ${(err as Error).message}`)
   }
-  if (!Array.isArray(v) || v.length !== 7) throw new TaskError('ERR_TASK_BAD_MESSAGE', 'certificate is not an array of 7 fields')
-  const [task, result, base, hours, workers, submitter, sigs] = v
-  const baseValue = typeof base === 'number' ? BigInt(base) : base
-  if (typeof baseValue !== 'bigint' || baseValue < 0n) throw new TaskError('ERR_TASK_BAD_MESSAGE', 'certificate base is not a non-negative integer')
-  if (typeof hours !== 'number' || !Number.isSafeInteger(hours) || hours < 0) throw new TaskError('ERR_TASK_BAD_MESSAGE', 'certificate hours is not a non-negative integer')
-  if (!Array.isArray(workers) || !Array.isArray(sigs)) throw new TaskError('ERR_TASK_BAD_MESSAGE', 'certificate workers and sigs are arrays')
-  const quorumSigs: QuorumSignature[] = sigs.map(pair => {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new TaskError('ERR_TASK_BAD_MESSAGE', 'certificate signature is not a pair')
+  if (!Array.isArray(v) || v.length < 1 || v.length > 64) throw new TaskError('ERR_TASK_BAD_MESSAGE', 'batch signatures are a list of 1 to 64 pairs')
+  return v.map(pair => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new TaskError('ERR_TASK_BAD_MESSAGE', 'a batch signature is a pair')
     return [bytesOf(pair[0], 32, 'signer'), bytesOf(pair[1], 64, 'signature')] as const
   })
-  return {
-    task: bytesOf(task, 32, 'task'),
-    result: bytesOf(result, 32, 'result'),
-    base: baseValue,
-    hours,
-    workers: workers.map(w => bytesOf(w, 32, 'worker')),
-    submitter: bytesOf(submitter, 32, 'submitter'),
-    sigs: quorumSigs
-  }
 }
 
 /** Keys in the ascending order certificates and slash bodies require. @example sortKeys([b, a]) */

@@ -17,9 +17,9 @@ describe('task messages', () => {
       commit: { commitment: k32 },
       open: {},
       reveal: { result: new Uint8Array([5]), nonce: k32, resultSig: new Uint8Array(64) },
-      certify: { result: k32, base: 10n, hours: 0n, workers: [k32] },
+      certify: { event: k32 },
       endorse: { sig: new Uint8Array(64) },
-      settled: { cert: new Uint8Array([1]), charge: k32 },
+      settled: { sigs: new Uint8Array([1]) },
       attest: { offender: k32, claim: k32, digest: k32 },
       attested: { offender: k32, sig: new Uint8Array(64) },
       cancel: { reason: 'not drawn' }
