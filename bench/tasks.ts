@@ -24,10 +24,12 @@
  *    warm-up until every honest worker has run `warmupTasks` tasks (so its consecutive-valid count
  *    CV is >= 10 = K), then a measured window.
  *
- * One --cpu-prof run of the e2e network (16 in flight, 8 slots) showed WebCrypto jobs running on the
- * main thread (Node 24 `jobPromise` self time: 22 % of samples, event-loop idle 51 %, GC 5 %, CBOR,
- * ledger and runtime code each ~1 %); per task those jobs are ~113 Ed25519 operations and 3
- * 64-byte AES-GCM runs, so signatures are the dominant CPU cost.
+ * One --cpu-prof run of the e2e network (32 in flight, 8 slots, batched settlement) showed WebCrypto
+ * jobs running on the main thread (Node 24 `jobPromise` self time: 34 % of samples, event-loop idle
+ * 10 %, GC 3 %, CBOR, hashing, ledger and runtime code each ~1-2 %); per task those jobs are ~7
+ * Ed25519 operations (the envelope, the reserve, 3 result digests, and a share of each batch's
+ * settle event, observations, endorsements and rewards) and 3 64-byte AES-GCM runs, so signatures
+ * are still the largest single CPU cost.
  *
  * The machine is shared and loaded (a crash soak and other helpers run on 2 cores): absolute
  * figures move with the load; the ratio e2e / bound is the one to read.
@@ -193,7 +195,10 @@ export async function run (): Promise<Figure[]> {
   const load = loadavg()[0]?.toFixed(1) ?? '?'
   const cores = cpus().length
   const counter = countSignatures()
-  const inflight = Number(process.env.BENCH_TASKS_INFLIGHT ?? 16)
+  // 32 per submitter: a closed loop runs at in-flight / latency (Little's law), and with a ~70-100 ms
+  // task latency 16 in flight capped the loop below what the nodes could do (16: ~400/s, 24: ~540/s,
+  // 32: ~590/s on 2026-11-22 at load ~2).
+  const inflight = Number(process.env.BENCH_TASKS_INFLIGHT ?? 32)
   const maxConcurrent = Number(process.env.BENCH_TASKS_SLOTS ?? 8)
   let e: E2e
   let raw: { signPerS: number, verifyPerS: number }

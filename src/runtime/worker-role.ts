@@ -14,7 +14,7 @@ import type { TaskType } from '../core/economy/index.ts'
 import { applyMultiplier, DEFAULT_STAKE_PER_CLAIM, networkHours } from '../core/economy/index.ts'
 import { attestationStatement, batchStatement, resultStatement } from '../core/ledger/index.ts'
 import type { LedgerEvent, SettleItem } from '../core/ledger/index.ts'
-import { commitment, decodeBatchSignatures, payloadMatches, phases, readEnvelope, seedMatches, verifyEnvelope } from '../core/tasks/index.ts'
+import { commitment, decodeBatchSignatures, payloadMatches, phases, readEnvelope, seedMatches } from '../core/tasks/index.ts'
 import type { TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
 import type { RuntimeContext } from './context.ts'
 
@@ -136,7 +136,7 @@ export class WorkerRole {
     }
   }
 
-  /** A gossiped envelope. Claimed (or filed when busy) unverified; the signature is checked once assigned. */
+  /** A gossiped envelope: claimed, or filed when busy (its signature: see onAssign). */
   async onAnnounce (bytes: Uint8Array): Promise<void> {
     if (!this.#options.enabled || this.paused) return
     const env = readEnvelope(this.#ctx.networkId, bytes)
@@ -167,16 +167,16 @@ export class WorkerRole {
     const { env } = job
     const me = this.#ctx.identity.publicKey
     // The submitter must draw from the randomness it committed to, name us, and send the payload it
-    // signed for. Its envelope's signature is checked here, once the worker is drawn, not before
-    // every claim: a claim on a forged announcement costs one refused claim, and only the drawn
-    // workers (a third to a half of the claimers) pay for the check.
-    job.state = 'running' // (so a second assign is ignored while the signature is checked)
-    if (!seedMatches(env.seedCommit, msg.body.seed) || !msg.body.workers.some(w => equalBytes(w, me)) || !payloadMatches(env, msg.body.payload) ||
-      !(await verifyEnvelope(this.#ctx.networkId, env))) {
+    // signed for. The envelope's own signature needs no check here: this assignment comes from the
+    // envelope's submitter (proven by the transport, or by the message's signature) and names the
+    // envelope's id, the hash of every signed field, and a submitter assigns only its own tasks. So
+    // the envelope this worker holds is the one its submitter signed; a forged or altered
+    // announcement costs a claim the submitter refuses, never a run.
+    if (!seedMatches(env.seedCommit, msg.body.seed) || !msg.body.workers.some(w => equalBytes(w, me)) || !payloadMatches(env, msg.body.payload)) {
       this.#jobs.delete(toKey(msg.task))
       return
     }
-    if (this.#jobs.get(toKey(msg.task)) !== job) return // cancelled meanwhile
+    job.state = 'running'
     this.claimRate = Math.min(1, this.claimRate + 0.1)
     this.#ctx.emit('task:assigned', { task: env.id, type: env.type })
     const payload = msg.body.payload

@@ -138,8 +138,10 @@ export async function createEnvelope (signer: MessageSigner & { publicKey: Uint8
 
 /**
  * Decode an envelope from the wire and check its shape and price, WITHOUT verifying its signature
- * (a busy worker files announcements cheaply and verifies only what it claims: see
- * {@link verifyEnvelope}). Throws ERR_TASK_BAD_ENVELOPE (or ERR_TASK_PRICE_BELOW_TABLE).
+ * (see {@link verifyEnvelope}). The id is the hash of every signed field, so a worker that is
+ * assigned this id by the submitter itself (an authenticated or signed message) holds the envelope
+ * the submitter signed without checking the signature again. Throws ERR_TASK_BAD_ENVELOPE (or
+ * ERR_TASK_PRICE_BELOW_TABLE).
  *
  * @example
  * const env = readEnvelope('net', bytes); if (await verifyEnvelope('net', env)) claim(env)
