@@ -17,7 +17,8 @@ const groups: Record<string, () => Promise<Group>> = {
   ledger: async () => (await import('./ledger.ts')).run,
   identity: async () => (await import('./identity-verify.ts')).run,
   kernels: async () => (await import('./kernels.ts')).run,
-  tasks: async () => (await import('./tasks.ts')).run
+  tasks: async () => (await import('./tasks.ts')).run,
+  network: async () => (await import('./network.ts')).run
 }
 
 const onlyAt = process.argv.indexOf('--only')

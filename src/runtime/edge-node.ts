@@ -18,7 +18,7 @@ import type { Kernel } from '../core/kernels/index.ts'
 import type { Ledger } from '../core/ledger/index.ts'
 import { TaskError, openTaskMessage } from '../core/tasks/index.ts'
 import type { TaskMessage } from '../core/tasks/index.ts'
-import type { Clock, Transport } from '../ports.ts'
+import type { Clock, MessageHandler, Transport } from '../ports.ts'
 import { RuntimeContext, TASK_DIRECT_TOPIC, TASK_TOPIC } from './context.ts'
 import type { EdgeNodeEventName, EdgeNodeEvents, TaskRunner } from './context.ts'
 import { SubmitterRole } from './submitter-role.ts'
@@ -49,6 +49,11 @@ export interface EdgeNodeInit {
   readonly onCredit?: (earned: bigint, total: number) => void
   readonly onTask?: (task: { task: Uint8Array, type: TaskType }) => void
   readonly onError?: (error: unknown) => void
+  /**
+   * Messages on topics the task protocol does not use (the ledger's gossip and sync, heartbeats):
+   * a Transport has one handler, and the node owns it, so a host passes the other protocols' here.
+   */
+  readonly onOtherMessage?: MessageHandler
 }
 
 /** `stats()` (seed 001 §7.1, plus the task system's counters). */
@@ -106,7 +111,8 @@ export class EdgeNode {
     this.#started = clock.now()
     init.transport.onMessage((from, topic, data) => {
       if (topic === TASK_DIRECT_TOPIC) void this.#receive(data, init.transport.authenticated ? from : undefined)
-      else if (topic === TASK_TOPIC && !this.#stopped) void this.#worker.onAnnounce(data).catch(() => {}) // malformed: dropped
+      else if (topic === TASK_TOPIC) { if (!this.#stopped) void this.#worker.onAnnounce(data).catch(() => {}) } // malformed: dropped
+      else init.onOtherMessage?.(from, topic, data)
     })
     if (init.onCredit !== undefined) { const f = init.onCredit; this.on('credit:earned', ({ amount }) => { f(amount, this.stats().credits) }) }
     if (init.onTask !== undefined) { const f = init.onTask; this.on('task:assigned', d => { f(d) }) }

@@ -1,4 +1,4 @@
-/** The runtime: EdgeNode and the in-process simulated network. */
+/** The runtime: EdgeNode, ledger replication, presence, a seeded workload, and the in-process simulated network. */
 export { EdgeNode } from './edge-node.ts'
 export type { EdgeNodeInit, EdgeNodeStats } from './edge-node.ts'
 export type { EdgeNodeEvents, EdgeNodeEventName, TaskRunner } from './context.ts'
@@ -7,3 +7,9 @@ export type { SubmitRequest, SubmitResult, SubmitterOptions } from './submitter-
 export type { WorkerBehaviour, WorkerOptions } from './worker-role.ts'
 export { MemoryNetwork, MemoryTransport, seededRandom } from './memory-network.ts'
 export type { MemoryNetworkOptions, MemoryNetworkStats } from './memory-network.ts'
+export { LedgerSync, LedgerSyncError, LEDGER_SYNC_ERROR_CODES, LEDGER_TOPIC, LEDGER_SYNC_TOPIC } from './ledger-sync.ts'
+export type { LedgerSyncInit, LedgerSyncStats, LedgerSyncErrorCode, PeerSyncStats, SyncReport } from './ledger-sync.ts'
+export { Presence, HEARTBEAT_TOPIC } from './presence.ts'
+export type { HeartbeatStatus, PeerPresence, PresenceInit } from './presence.ts'
+export { mixedWorkload, expectedOutput, describeWorkload, WORKLOAD_TYPES } from './workload.ts'
+export type { WorkloadTask, WorkloadOptions } from './workload.ts'

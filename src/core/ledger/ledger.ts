@@ -152,6 +152,7 @@ export class Ledger {
   private readonly ctx: ChainContext
   private readonly genesis = new Map<string, bigint>()
   private readonly appending = new Map<string, Promise<unknown>>()
+  private readonly appendListeners = new Set<(e: LedgerEvent) => void>()
 
   private constructor (init: LedgerInit) {
     this.config = ledgerConfig(init.config)
@@ -354,7 +355,20 @@ export class Ledger {
     const refusal = result.rejected[0]
     if (refusal !== undefined) throw refusal.error
     if (this.index.getKey(e.key) === -1) throw new LedgerError('ERR_CHAIN_BROKEN', 'event is waiting for a dependency this ledger does not hold')
+    for (const listener of this.appendListeners) {
+      try { listener(e) } catch { /* a listener's failure is its own; the event is applied */ }
+    }
     return e
+  }
+
+  /**
+   * Call `listener` with every event this replica authors through `append`, once it is applied
+   * (a network layer gossips them). Returns a function that removes the listener.
+   * @example const off = ledger.onAppend(e => sync.announce(e))
+   */
+  onAppend (listener: (e: LedgerEvent) => void): () => void {
+    this.appendListeners.add(listener)
+    return () => { this.appendListeners.delete(listener) }
   }
 
   /** Credit events to `author` that its main chain has not acknowledged yet (oldest first). */

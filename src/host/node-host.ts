@@ -1,0 +1,191 @@
+/**
+ * NodeHost: one edge-net node as a Node.js process runs it (issue 4 §2). It wires the runtime to
+ * the real adapters: the libp2p transport (TCP, Noise, Yamux, gossipsub), the ledger replica the
+ * caller opened (SQLite in a data directory), the ledger's gossip and Merkle-range anti-entropy
+ * (LedgerSync), signed heartbeats and the live set (Presence), and a worker_threads pool with a
+ * duty-cycle throttle for the kernels.
+ *
+ *   events appended here  ──announce──▶  gossip on LEDGER_TOPIC  ──▶  peers ingest
+ *   a peer becomes live   ──────────────▶  a sync session with it (and one every syncIntervalMs with a random peer)
+ *   a peer goes silent    ──────────────▶  dropped from the live set and from sync's peer list
+ *
+ * @example
+ * const host = await NodeHost.start({ identity, ledger, listen: ['/ip4/127.0.0.1/tcp/0'] })
+ * console.log(host.addresses())
+ * await host.stop()
+ */
+import { toKey } from '../core/bytes.ts'
+import type { TaskType } from '../core/economy/index.ts'
+import type { Identity } from '../core/identity/index.ts'
+import { Account } from '../core/ledger/index.ts'
+import type { Ledger } from '../core/ledger/index.ts'
+import { Libp2pTransport } from '../adapters/libp2p/index.ts'
+import { WorkerThreadsPool } from '../adapters/workers/index.ts'
+import { TASK_TOPIC } from '../runtime/context.ts'
+import { EdgeNode } from '../runtime/edge-node.ts'
+import type { SubmitterOptions } from '../runtime/submitter-role.ts'
+import type { WorkerBehaviour } from '../runtime/worker-role.ts'
+import { LEDGER_SYNC_TOPIC, LEDGER_TOPIC, LedgerSync } from '../runtime/ledger-sync.ts'
+import { HEARTBEAT_TOPIC, Presence } from '../runtime/presence.ts'
+
+/** What a host is started with. */
+export interface NodeHostInit {
+  readonly identity: Identity
+  /** The node's ledger replica, opened by the caller (and closed by it after `stop`). */
+  readonly ledger: Ledger
+  /** Multiaddrs to listen on (default a free loopback TCP port). */
+  readonly listen?: readonly string[]
+  /** Multiaddrs with /p2p/<peer id> to dial at start. */
+  readonly bootstrap?: readonly string[]
+  /** Discover peers on the LAN (default false here; the CLI turns it on unless --no-mdns). */
+  readonly mdns?: boolean
+  /** CPU share for kernels, 0.1..1 (the pool's duty cycle; default 1). */
+  readonly cpu?: number
+  /** Kernel threads (default 1). */
+  readonly threads?: number
+  /** Task types this node runs (default all it has kernels for). */
+  readonly tasks?: readonly TaskType[]
+  /** Run tasks for others (default true). */
+  readonly work?: boolean
+  /** Tasks claimed or running at once (default 2 × threads). */
+  readonly maxConcurrent?: number
+  readonly submitter?: SubmitterOptions
+  /** How this node's worker behaves: honest unless a demo or test makes it lie. */
+  readonly behaviour?: WorkerBehaviour
+  /** Stake up to this many micro-credits at start, from the spendable balance (default: the network's minimum stake, if affordable). */
+  readonly stake?: bigint
+  readonly heartbeatMs?: number
+  readonly staleMs?: number
+  readonly syncIntervalMs?: number
+  readonly onError?: (error: unknown) => void
+}
+
+/** A peer's view for status pages. */
+export interface HostPeer { id: Uint8Array, live: boolean, lastSeen: number, tasks: number, paused: boolean, events: number, root: Uint8Array }
+
+export class NodeHost {
+  readonly node: EdgeNode
+  readonly ledger: Ledger
+  readonly transport: Libp2pTransport
+  readonly sync: LedgerSync
+  readonly presence: Presence
+  readonly pool: WorkerThreadsPool
+  readonly #offAppend: () => void
+  #stopped = false
+
+  private constructor (parts: { node: EdgeNode, ledger: Ledger, transport: Libp2pTransport, sync: LedgerSync, presence: Presence, pool: WorkerThreadsPool, offAppend: () => void }) {
+    this.node = parts.node
+    this.ledger = parts.ledger
+    this.transport = parts.transport
+    this.sync = parts.sync
+    this.presence = parts.presence
+    this.pool = parts.pool
+    this.#offAppend = parts.offAppend
+  }
+
+  /** Start the node: listen, dial the bootstrap list, replicate, beat, and take work. */
+  static async start (init: NodeHostInit): Promise<NodeHost> {
+    const { identity, ledger } = init
+    const onError = init.onError ?? (() => {})
+    const transport = await Libp2pTransport.create({
+      identity,
+      listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: init.bootstrap ?? [],
+      mdns: init.mdns ?? false,
+      topics: [TASK_TOPIC, LEDGER_TOPIC, HEARTBEAT_TOPIC]
+    })
+    let sync: LedgerSync | undefined
+    let presence: Presence | undefined
+    let pool: WorkerThreadsPool | undefined
+    try {
+      sync = new LedgerSync({ ledger, transport, onError })
+      const s = sync
+      presence = new Presence({
+        identity,
+        networkId: ledger.config.networkId,
+        transport,
+        status: () => ({ tasks: node?.stats().tasksCompleted ?? 0, paused: node?.paused ?? false, events: ledger.size, root: ledger.stateRoot() }),
+        ...(init.heartbeatMs === undefined ? {} : { intervalMs: init.heartbeatMs }),
+        ...(init.staleMs === undefined ? {} : { staleMs: init.staleMs }),
+        onLive: peer => { s.addPeer(peer); void s.syncWith(peer).catch(() => {}) },
+        onStale: peer => { s.removePeer(peer) }
+      })
+      const p = presence
+      const threads = init.threads ?? 1
+      pool = WorkerThreadsPool.create({ size: threads, dutyCycle: init.cpu ?? 1 })
+      let node: EdgeNode | undefined
+      node = await EdgeNode.create({
+        identity,
+        ledger,
+        transport,
+        runner: pool,
+        worker: {
+          enabled: init.work ?? true,
+          maxConcurrent: init.maxConcurrent ?? 2 * threads,
+          ...(init.tasks === undefined ? {} : { types: init.tasks }),
+          ...(init.behaviour === undefined ? {} : { behaviour: init.behaviour })
+        },
+        ...(init.submitter === undefined ? {} : { submitter: init.submitter }),
+        onOtherMessage: (from, topic, data) => {
+          if (topic === LEDGER_TOPIC || topic === LEDGER_SYNC_TOPIC) s.handle(from, topic, data)
+          else p.handle(from, topic, data)
+        },
+        onError
+      })
+      const offAppend = ledger.onAppend(e => { s.announce(e) })
+      const host = new NodeHost({ node, ledger, transport, sync, presence, pool, offAppend })
+      // Catch up with whoever we reached at start, then keep replicating.
+      for (const peer of transport.peers()) { s.addPeer(peer); void s.syncWith(peer).catch(() => {}) }
+      s.start({ intervalMs: init.syncIntervalMs ?? 5000 })
+      p.start()
+      await host.#ensureStake(init.stake).catch(onError)
+      return host
+    } catch (err) {
+      sync?.stop()
+      presence?.stop()
+      await pool?.close().catch(() => {})
+      await transport.close().catch(() => {})
+      throw err
+    }
+  }
+
+  /** Stake up to `target` (default the network minimum) from the spendable balance. */
+  async #ensureStake (target: bigint | undefined): Promise<void> {
+    const want = target ?? this.ledger.config.minStake
+    const me = this.node.identity.publicKey
+    const state = this.ledger.chainState(me)
+    const staked = state?.staked ?? 0n
+    if (want <= staked) return
+    const spendable = state?.balance ?? 0n
+    const amount = want - staked
+    if (amount > spendable) return
+    await new Account({ ledger: this.ledger, signer: this.node.identity, clock: { now: () => Date.now() } }).stake(amount)
+  }
+
+  /** Multiaddrs (with /p2p/) others can dial. */
+  addresses (): string[] { return this.transport.addresses() }
+
+  /** Peers heard from (live or stale), with what their heartbeats said. */
+  peers (): HostPeer[] {
+    return this.presence.peers().map(p => ({ id: p.id, live: p.live, lastSeen: p.lastSeen, ...p.status }))
+  }
+
+  /** Whether every live peer's last heartbeat showed this node's state root. */
+  converged (): boolean {
+    const root = toKey(this.ledger.stateRoot())
+    return this.presence.live().every(p => toKey(p.status.root) === root)
+  }
+
+  /** Leave the network: stop beating and replicating, settle or release open tasks, close the pool and transport. */
+  async stop (): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.presence.stop()
+    this.#offAppend()
+    this.sync.flush()
+    await this.node.stop() // settles what is verified, releases the rest, closes the transport
+    this.sync.stop()
+    await this.sync.close().catch(() => {})
+    await this.pool.close().catch(() => {})
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Presence: signed heartbeats on a gossip topic, and the live set of peers they build (issue 4
+ * §2). Every `intervalMs` a node publishes a heartbeat with its status; a peer not heard from for
+ * `staleMs` is marked stale and leaves the live set, and comes back with its next heartbeat.
+ *
+ * A heartbeat is signed (`heartbeat` domain) because gossip is relayed: the relaying peer is not
+ * its author. Each carries a sequence number that only grows (the author's clock in ms, or one
+ * more than its last), so a replayed or reordered heartbeat is ignored. Heartbeats are not ledger
+ * events: they are frequent and say nothing the ledger must keep (the ledger's own `heartbeat`
+ * events acknowledge credits).
+ *
+ * Wire: canonical CBOR `[1, from, seq, status, sig]`, sig = Ed25519 over
+ * `signedBytes(networkId, 'heartbeat', cbor([1, from, seq, status]))`; status is a map
+ * `{ tasks, paused, events, root }` (tasks completed, whether the node takes work, ledger size and
+ * state root). About 190 bytes.
+ */
+import { decodeCanonical, encodeCanonical } from '../core/codec/index.ts'
+import type { CborValue } from '../core/codec/index.ts'
+import { toKey } from '../core/bytes.ts'
+import { signedBytes, verifyEd25519 } from '../core/identity/index.ts'
+import type { Identity } from '../core/identity/index.ts'
+import type { Clock, Transport } from '../ports.ts'
+
+/** The gossip topic heartbeats travel on. */
+export const HEARTBEAT_TOPIC = 'edge-net/heartbeat/1'
+/** Largest heartbeat accepted (bytes). */
+export const MAX_HEARTBEAT_BYTES = 512
+const VERSION = 1
+
+/** What a heartbeat says about its author. @example { tasks: 12, paused: false, events: 340, root } */
+export interface HeartbeatStatus {
+  /** Tasks this node has completed as a worker. */
+  readonly tasks: number
+  readonly paused: boolean
+  /** Events in its ledger replica. */
+  readonly events: number
+  /** Its ledger's state root (32 bytes). */
+  readonly root: Uint8Array
+}
+
+/** One peer as presence sees it. */
+export interface PeerPresence {
+  readonly id: Uint8Array
+  /** Local clock time of its last valid heartbeat (ms). */
+  readonly lastSeen: number
+  readonly live: boolean
+  readonly status: HeartbeatStatus
+}
+
+export interface PresenceInit {
+  readonly identity: Identity
+  readonly networkId: string
+  readonly transport: Transport
+  /** This node's status, read for every heartbeat. */
+  readonly status: () => HeartbeatStatus
+  readonly clock?: Clock
+  /** Heartbeat period (default 5 s). */
+  readonly intervalMs?: number
+  /** Silence after which a peer is stale (default 3 × intervalMs). */
+  readonly staleMs?: number
+  readonly onLive?: (peer: Uint8Array) => void
+  readonly onStale?: (peer: Uint8Array) => void
+}
+
+interface Peer { id: Uint8Array, seq: number, lastSeen: number, live: boolean, status: HeartbeatStatus }
+
+/**
+ * Heartbeats and the live set. `handle` takes the node's messages on HEARTBEAT_TOPIC (the node's
+ * dispatcher calls it); `start` begins publishing and checking for silence.
+ *
+ * @example
+ * const presence = new Presence({ identity, networkId, transport, status: () => ({ tasks: 0, paused: false, events: ledger.size, root: ledger.stateRoot() }) })
+ * presence.start()
+ * presence.live() // peers heard from within staleMs
+ */
+export class Presence {
+  readonly #init: PresenceInit
+  readonly #clock: Clock
+  readonly intervalMs: number
+  readonly staleMs: number
+  readonly #peers = new Map<string, Peer>()
+  #seq = 0
+  #timer: ReturnType<typeof setInterval> | null = null
+  /** Heartbeats refused (malformed, forged, replayed), by claimed author or transport sender. */
+  readonly refused = new Map<string, number>()
+
+  constructor (init: PresenceInit) {
+    this.#init = init
+    this.#clock = init.clock ?? { now: () => Date.now() }
+    this.intervalMs = init.intervalMs ?? 5000
+    this.staleMs = init.staleMs ?? 3 * this.intervalMs
+    if (!(this.intervalMs > 0) || !(this.staleMs > this.intervalMs)) throw new RangeError('intervalMs must be positive and staleMs longer than it')
+  }
+
+  /** Publish now and then every intervalMs; check for stale peers as often. */
+  start (): void {
+    if (this.#timer !== null) return
+    void this.beat()
+    this.#timer = setInterval(() => { void this.beat(); this.check() }, this.intervalMs)
+  }
+
+  stop (): void {
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+  }
+
+  /** Sign and publish one heartbeat. */
+  async beat (): Promise<void> {
+    const { identity, networkId, transport } = this.#init
+    this.#seq = Math.max(this.#seq + 1, this.#clock.now())
+    const s = this.#init.status()
+    const body: CborValue[] = [VERSION, identity.publicKey, this.#seq, { tasks: s.tasks, paused: s.paused, events: s.events, root: s.root }]
+    const sig = await identity.sign(signedBytes(networkId, 'heartbeat', encodeCanonical(body)))
+    try {
+      transport.publish(HEARTBEAT_TOPIC, encodeCanonical([...body, sig]))
+    } catch { /* the transport is closing */ }
+  }
+
+  /** Mark peers silent for longer than staleMs as stale. */
+  check (): void {
+    const now = this.#clock.now()
+    for (const p of this.#peers.values()) {
+      if (p.live && now - p.lastSeen > this.staleMs) {
+        p.live = false
+        this.#init.onStale?.(p.id)
+      }
+    }
+  }
+
+  /**
+   * A message from the transport. Returns true if it was on HEARTBEAT_TOPIC (whether or not it was
+   * valid). A valid heartbeat with a higher sequence than the author's last marks it live.
+   */
+  handle (from: Uint8Array, topic: string, data: Uint8Array): boolean {
+    if (topic !== HEARTBEAT_TOPIC) return false
+    void this.#receive(from, data)
+    return true
+  }
+
+  async #receive (from: Uint8Array, data: Uint8Array): Promise<void> {
+    const parsed = parseHeartbeat(data)
+    if (parsed === null) { this.#refuse(from); return }
+    const { author, seq, status, sig, body } = parsed
+    const key = toKey(author)
+    if (key === toKey(this.#init.identity.publicKey)) return
+    const known = this.#peers.get(key)
+    if (known !== undefined && seq <= known.seq) return // replayed or reordered: ignored
+    if (!(await verifyEd25519(author, signedBytes(this.#init.networkId, 'heartbeat', encodeCanonical(body)), sig))) { this.#refuse(author); return }
+    const again = this.#peers.get(key)
+    if (again !== undefined && seq <= again.seq) return
+    const now = this.#clock.now()
+    const wasLive = again?.live ?? false
+    this.#peers.set(key, { id: author, seq, lastSeen: now, live: true, status })
+    if (!wasLive) this.#init.onLive?.(author)
+  }
+
+  #refuse (who: Uint8Array): void {
+    const key = toKey(who)
+    this.refused.set(key, (this.refused.get(key) ?? 0) + 1)
+  }
+
+  /** Peers heard from within staleMs. */
+  live (): PeerPresence[] {
+    return [...this.#peers.values()].filter(p => p.live).map(snapshot)
+  }
+
+  /** Every peer ever heard from, live or stale. */
+  peers (): PeerPresence[] {
+    return [...this.#peers.values()].map(snapshot)
+  }
+}
+
+function snapshot (p: Peer): PeerPresence {
+  return { id: p.id, lastSeen: p.lastSeen, live: p.live, status: p.status }
+}
+
+function parseHeartbeat (data: Uint8Array): { author: Uint8Array, seq: number, status: HeartbeatStatus, sig: Uint8Array, body: CborValue[] } | null {
+  if (data.length > MAX_HEARTBEAT_BYTES) return null
+  let v: CborValue
+  try {
+    v = decodeCanonical(data, MAX_HEARTBEAT_BYTES)
+  } catch {
+    return null
+  }
+  if (!Array.isArray(v) || v.length !== 5 || v[0] !== VERSION) return null
+  const [, author, seq, status, sig] = v
+  if (!(author instanceof Uint8Array) || author.length !== 32 || !(sig instanceof Uint8Array) || sig.length !== 64) return null
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return null
+  if (typeof status !== 'object' || status === null || Array.isArray(status) || status instanceof Uint8Array) return null
+  const s = status as Record<string, CborValue>
+  const keys = Object.keys(s)
+  if (keys.length !== 4) return null
+  const { tasks, paused, events, root } = s
+  if (typeof tasks !== 'number' || !Number.isSafeInteger(tasks) || tasks < 0 || typeof paused !== 'boolean') return null
+  if (typeof events !== 'number' || !Number.isSafeInteger(events) || events < 0 || !(root instanceof Uint8Array) || root.length !== 32) return null
+  return { author, seq, status: { tasks, paused, events, root }, sig, body: v.slice(0, 4) }
+}
