@@ -73,6 +73,11 @@ export interface Transport {
   send (to: Uint8Array, topic: string, data: Uint8Array): void
   /** Receive messages; one handler per transport. */
   onMessage (handler: MessageHandler): void
+  /**
+   * Optional: be told when the link to a peer is lost (its connection closed), so protocols can
+   * stop waiting for it at once instead of at a timeout. One handler per transport.
+   */
+  onPeerDown? (handler: (peer: Uint8Array) => void): void
   /** Leave the network. */
   close (): Promise<void>
 }

@@ -39,6 +39,12 @@ export interface NodeHostInit {
   readonly bootstrap?: readonly string[]
   /** Discover peers on the LAN (default false here; the CLI turns it on unless --no-mdns). */
   readonly mdns?: boolean
+  /** Find peers through the Kademlia DHT (default true). */
+  readonly dht?: boolean
+  /** Offer circuit relay v2 to browsers and NATed peers (default false). */
+  readonly relay?: boolean
+  /** Our reputation of a peer in [0, 1], fed to gossipsub's peer score (default: this ledger's view). */
+  readonly scoreOf?: (peer: Uint8Array) => number
   /** CPU share for kernels, 0.1..1 (the pool's duty cycle; default 1). */
   readonly cpu?: number
   /** Kernel threads (default 1). */
@@ -92,13 +98,19 @@ export class NodeHost {
       listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: init.bootstrap ?? [],
       mdns: init.mdns ?? false,
+      dht: init.dht ?? true,
+      relay: init.relay ?? false,
+      // Gossipsub's app-specific score is our reputation of the peer in this ledger replica.
+      scoreOf: init.scoreOf ?? ((peer: Uint8Array) => ledger.reputation(peer).composite),
       topics: [TASK_TOPIC, LEDGER_TOPIC, HEARTBEAT_TOPIC]
     })
     let sync: LedgerSync | undefined
     let presence: Presence | undefined
     let pool: WorkerThreadsPool | undefined
     try {
-      sync = new LedgerSync({ ledger, transport, onError })
+      // A peer that sends invalid events or forged heartbeats is penalized: graylisted by gossipsub,
+      // then disconnected and refused for a while (src/adapters/libp2p/peer-scoring.ts).
+      sync = new LedgerSync({ ledger, transport, onError, onInvalid: (peer, _count, error) => { transport.penalize(peer, error.code) } })
       const s = sync
       presence = new Presence({
         identity,
@@ -108,6 +120,7 @@ export class NodeHost {
         ...(init.heartbeatMs === undefined ? {} : { intervalMs: init.heartbeatMs }),
         ...(init.staleMs === undefined ? {} : { staleMs: init.staleMs }),
         onLive: peer => { s.addPeer(peer); void s.syncWith(peer).catch(() => {}) },
+        onRefused: peer => { transport.penalize(peer, 'invalid heartbeat') },
         onStale: peer => { s.removePeer(peer) }
       })
       const p = presence
@@ -126,6 +139,7 @@ export class NodeHost {
           ...(init.behaviour === undefined ? {} : { behaviour: init.behaviour })
         },
         ...(init.submitter === undefined ? {} : { submitter: init.submitter }),
+        onBadMessage: (from, error) => { transport.penalize(from, error.code) },
         onOtherMessage: (from, topic, data) => {
           if (topic === LEDGER_TOPIC || topic === LEDGER_SYNC_TOPIC) s.handle(from, topic, data)
           else p.handle(from, topic, data)

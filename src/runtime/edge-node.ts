@@ -54,6 +54,11 @@ export interface EdgeNodeInit {
    * a Transport has one handler, and the node owns it, so a host passes the other protocols' here.
    */
   readonly onOtherMessage?: MessageHandler
+  /**
+   * A peer sent a task message or announcement that is malformed or forged (it was dropped). `from`
+   * is the transport's sender: proven on an authenticated transport, so a host can penalize it.
+   */
+  readonly onBadMessage?: (from: Uint8Array, error: TaskError) => void
 }
 
 /** `stats()` (seed 001 §7.1, plus the task system's counters). */
@@ -109,11 +114,14 @@ export class EdgeNode {
     this.#worker = new WorkerRole(this.#ctx, init.worker)
     this.#submitter = new SubmitterRole(this.#ctx, init.submitter)
     this.#started = clock.now()
+    const bad = (from: Uint8Array, error: unknown): void => { if (error instanceof TaskError) init.onBadMessage?.(from, error) }
     init.transport.onMessage((from, topic, data) => {
-      if (topic === TASK_DIRECT_TOPIC) void this.#receive(data, init.transport.authenticated ? from : undefined)
-      else if (topic === TASK_TOPIC) { if (!this.#stopped) void this.#worker.onAnnounce(data).catch(() => {}) } // malformed: dropped
+      if (topic === TASK_DIRECT_TOPIC) void this.#receive(data, init.transport.authenticated ? from : undefined).catch(error => { bad(from, error) })
+      else if (topic === TASK_TOPIC) { if (!this.#stopped) void this.#worker.onAnnounce(data).catch(error => { bad(from, error) }) } // malformed: dropped
       else init.onOtherMessage?.(from, topic, data)
     })
+    // A lost link: the submitter stops waiting for that worker's running assignments.
+    init.transport.onPeerDown?.((peer) => { if (!this.#stopped) this.#submitter.onWorkerDown(peer) })
     if (init.onCredit !== undefined) { const f = init.onCredit; this.on('credit:earned', ({ amount }) => { f(amount, this.stats().credits) }) }
     if (init.onTask !== undefined) { const f = init.onTask; this.on('task:assigned', d => { f(d) }) }
     if (init.onError !== undefined) { const f = init.onError; this.on('error', ({ error }) => { f(error) }) }
@@ -202,12 +210,8 @@ export class EdgeNode {
 
   async #receive (data: Uint8Array, authenticatedSender: Uint8Array | undefined): Promise<void> {
     if (this.#stopped) return
-    let msg: TaskMessage
-    try {
-      msg = await openTaskMessage(this.#ctx.networkId, data, authenticatedSender)
-    } catch {
-      return // malformed or forged: dropped (a peer-scoring hook belongs to the transport)
-    }
+    // Malformed or forged: dropped, and the error goes to onBadMessage (the caller's catch).
+    const msg: TaskMessage = await openTaskMessage(this.#ctx.networkId, data, authenticatedSender)
     try {
       switch (msg.kind) {
         case 'assign': await this.#worker.onAssign(msg); break

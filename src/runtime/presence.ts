@@ -11,8 +11,10 @@
  *
  * Wire: canonical CBOR `[1, from, seq, status, sig]`, sig = Ed25519 over
  * `signedBytes(networkId, 'heartbeat', cbor([1, from, seq, status]))`; status is a map
- * `{ tasks, paused, events, root }` (tasks completed, whether the node takes work, ledger size and
- * state root). About 190 bytes.
+ * `{ tasks, paused, events, root, every }` (tasks completed, whether the node takes work, ledger
+ * size and state root, and the author's heartbeat period in ms). About 200 bytes. A peer is stale
+ * after the longer of this node's `staleMs` and three of the peer's own periods, so nodes with
+ * different periods do not drop each other.
  */
 import { decodeCanonical, encodeCanonical } from '../core/codec/index.ts'
 import type { CborValue } from '../core/codec/index.ts'
@@ -60,9 +62,11 @@ export interface PresenceInit {
   readonly staleMs?: number
   readonly onLive?: (peer: Uint8Array) => void
   readonly onStale?: (peer: Uint8Array) => void
+  /** A heartbeat was refused (malformed or forged); `peer` is whoever the transport says sent it (never the key a forgery names). */
+  readonly onRefused?: (peer: Uint8Array) => void
 }
 
-interface Peer { id: Uint8Array, seq: number, lastSeen: number, live: boolean, status: HeartbeatStatus }
+interface Peer { id: Uint8Array, seq: number, lastSeen: number, live: boolean, status: HeartbeatStatus, every: number }
 
 /**
  * Heartbeats and the live set. `handle` takes the node's messages on HEARTBEAT_TOPIC (the node's
@@ -109,7 +113,7 @@ export class Presence {
     const { identity, networkId, transport } = this.#init
     this.#seq = Math.max(this.#seq + 1, this.#clock.now())
     const s = this.#init.status()
-    const body: CborValue[] = [VERSION, identity.publicKey, this.#seq, { tasks: s.tasks, paused: s.paused, events: s.events, root: s.root }]
+    const body: CborValue[] = [VERSION, identity.publicKey, this.#seq, { tasks: s.tasks, paused: s.paused, events: s.events, root: s.root, every: this.intervalMs }]
     const sig = await identity.sign(signedBytes(networkId, 'heartbeat', encodeCanonical(body)))
     try {
       transport.publish(HEARTBEAT_TOPIC, encodeCanonical([...body, sig]))
@@ -120,7 +124,7 @@ export class Presence {
   check (): void {
     const now = this.#clock.now()
     for (const p of this.#peers.values()) {
-      if (p.live && now - p.lastSeen > this.staleMs) {
+      if (p.live && now - p.lastSeen > Math.max(this.staleMs, 3 * p.every)) {
         p.live = false
         this.#init.onStale?.(p.id)
       }
@@ -139,24 +143,26 @@ export class Presence {
 
   async #receive (from: Uint8Array, data: Uint8Array): Promise<void> {
     const parsed = parseHeartbeat(data)
-    if (parsed === null) { this.#refuse(from); return }
-    const { author, seq, status, sig, body } = parsed
+    if (parsed === null) { this.#refuse(from, from); return }
+    const { author, seq, status, every, sig, body } = parsed
     const key = toKey(author)
     if (key === toKey(this.#init.identity.publicKey)) return
     const known = this.#peers.get(key)
     if (known !== undefined && seq <= known.seq) return // replayed or reordered: ignored
-    if (!(await verifyEd25519(author, signedBytes(this.#init.networkId, 'heartbeat', encodeCanonical(body)), sig))) { this.#refuse(author); return }
+    if (!(await verifyEd25519(author, signedBytes(this.#init.networkId, 'heartbeat', encodeCanonical(body)), sig))) { this.#refuse(author, from); return }
     const again = this.#peers.get(key)
     if (again !== undefined && seq <= again.seq) return
     const now = this.#clock.now()
     const wasLive = again?.live ?? false
-    this.#peers.set(key, { id: author, seq, lastSeen: now, live: true, status })
+    this.#peers.set(key, { id: author, seq, lastSeen: now, live: true, status, every })
     if (!wasLive) this.#init.onLive?.(author)
   }
 
-  #refuse (who: Uint8Array): void {
-    const key = toKey(who)
+  /** Count a refusal against the key a heartbeat named (or its sender); blame the sender, who is the transport's to prove. */
+  #refuse (named: Uint8Array, sender: Uint8Array): void {
+    const key = toKey(named)
     this.refused.set(key, (this.refused.get(key) ?? 0) + 1)
+    this.#init.onRefused?.(sender)
   }
 
   /** Peers heard from within staleMs. */
@@ -174,7 +180,10 @@ function snapshot (p: Peer): PeerPresence {
   return { id: p.id, lastSeen: p.lastSeen, live: p.live, status: p.status }
 }
 
-function parseHeartbeat (data: Uint8Array): { author: Uint8Array, seq: number, status: HeartbeatStatus, sig: Uint8Array, body: CborValue[] } | null {
+/** Longest heartbeat period a peer may announce (ms): its staleness bound is three of them. */
+const MAX_PERIOD_MS = 10 * 60_000
+
+function parseHeartbeat (data: Uint8Array): { author: Uint8Array, seq: number, status: HeartbeatStatus, every: number, sig: Uint8Array, body: CborValue[] } | null {
   if (data.length > MAX_HEARTBEAT_BYTES) return null
   let v: CborValue
   try {
@@ -189,9 +198,10 @@ function parseHeartbeat (data: Uint8Array): { author: Uint8Array, seq: number, s
   if (typeof status !== 'object' || status === null || Array.isArray(status) || status instanceof Uint8Array) return null
   const s = status as Record<string, CborValue>
   const keys = Object.keys(s)
-  if (keys.length !== 4) return null
-  const { tasks, paused, events, root } = s
+  if (keys.length !== 5) return null
+  const { tasks, paused, events, root, every } = s
   if (typeof tasks !== 'number' || !Number.isSafeInteger(tasks) || tasks < 0 || typeof paused !== 'boolean') return null
   if (typeof events !== 'number' || !Number.isSafeInteger(events) || events < 0 || !(root instanceof Uint8Array) || root.length !== 32) return null
-  return { author, seq, status: { tasks, paused, events, root }, sig, body: v.slice(0, 4) }
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1 || every > MAX_PERIOD_MS) return null
+  return { author, seq, status: { tasks, paused, events, root }, every, sig, body: v.slice(0, 4) }
 }

@@ -41,7 +41,7 @@ export interface SubmitterOptions {
    * worker is drawn for at most effective stake / stakePerClaim of this submitter's open tasks.
    */
   readonly stakePerClaim?: bigint
-  /** Longest wait before verified tasks are settled on the ledger (default 50 ms). */
+  /** Longest wait before verified tasks are settled on the ledger (default 50 ms; none when no other task is in flight). */
   readonly settleBatchMs?: number
   /** Most tasks one settle event closes (default 100, at most MAX_SETTLE_ITEMS). */
   readonly settleBatchMax?: number
@@ -195,6 +195,12 @@ export class SubmitterRole {
     return weight
   }
 
+  /** The transport lost this worker: its running assignments are missed now and replaced. */
+  onWorkerDown (worker: Uint8Array): void {
+    const now = this.#ctx.clock.now()
+    for (const rec of [...this.#tasks.values()]) this.#act(rec, rec.coordinator.onWorkerDown(worker, now))
+  }
+
   tick (now: number): void {
     for (const rec of this.#tasks.values()) this.#act(rec, rec.coordinator.tick(now))
   }
@@ -303,7 +309,8 @@ export class SubmitterRole {
 
   #enqueue (v: Verified): void {
     this.#queue.push(v)
-    if (this.#queue.length >= this.#options.settleBatchMax) this.#flush()
+    // Nothing else in flight: nothing to batch with, so settle now (a lone task is not delayed).
+    if (this.#queue.length >= this.#options.settleBatchMax || this.#tasks.size === 0) this.#flush()
     else if (this.#batchTimer === null) this.#batchTimer = setTimeout(() => { this.#flush() }, this.#options.settleBatchMs)
   }
 
@@ -444,7 +451,12 @@ export class SubmitterRole {
     if (!(await verifyAttestation(networkId, offender, 'InvalidResult', evidence, ledger.config.quorum))) return
     const offenderState = ledger.chainState(offender)
     if (offenderState?.head === undefined || offenderState.head === null) return
-    const amount = slashAmount(offenderState.staked, 'InvalidResult')
+    // The ledger caps a slash by the offender's stake as its own chain shows it, which earlier
+    // slashes (others' events) do not lower. Measured on the stake that is left in this replica's
+    // view instead, repeated slashes shrink geometrically and never take more than is staked
+    // (concurrent slashes by different submitters still can: docs/ledger.md, known limits).
+    const left = ledger.account(offender).staked
+    const amount = slashAmount(left < offenderState.staked ? (left > 0n ? left : 0n) : offenderState.staked, 'InvalidResult')
     if (amount === 0n) return
     // The cap is read at the offender's head; each attester shows its stake by its own head.
     const deps = [offenderState.head]

@@ -154,8 +154,8 @@ export class WorkerRole {
 
   async #claim (env: TaskEnvelope, now: number): Promise<void> {
     const key = toKey(env.id)
-    // Claim only while a run still fits: the submitter draws within the first part of the commit phase.
-    if (this.#jobs.has(key) || now + (phases(env).commitBy - env.created) * 0.35 > phases(env).commitBy || !this.#staked()) return
+    // Claim only while a run still fits: a replacement gets at least a tenth of the commit phase (coordinator.ts).
+    if (this.#jobs.has(key) || now + (phases(env).commitBy - env.created) * 0.1 > phases(env).commitBy || !this.#staked()) return
     this.#jobs.set(key, { env, state: 'claimed', claimedAt: now })
     await this.#ctx.send(env.submitter, 'claim', env.id, {})
     this.#ctx.emit('task:claimed', { task: env.id, type: env.type, submitter: env.submitter })

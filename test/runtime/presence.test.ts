@@ -74,7 +74,7 @@ describe('Presence', () => {
     const genuine = captured[0]!
     const fields = decodeCanonical(genuine, 512) as CborValue[]
     // Forged: node 0's heartbeat with another status (the signature no longer covers it).
-    const forged = encodeCanonical([fields[0]!, fields[1]!, (fields[2] as number) + 1, { tasks: 99, paused: true, events: 0, root: new Uint8Array(32) }, fields[4]!])
+    const forged = encodeCanonical([fields[0]!, fields[1]!, (fields[2] as number) + 1, { tasks: 99, paused: true, events: 0, root: new Uint8Array(32), every: 1000 }, fields[4]!])
     outsider.publish(HEARTBEAT_TOPIC, forged)
     outsider.publish(HEARTBEAT_TOPIC, new Uint8Array([1, 2, 3]))
     outsider.publish(HEARTBEAT_TOPIC, new Uint8Array(600))

@@ -6,7 +6,14 @@
  * const transport = await Libp2pTransport.create({ identity, topics: ['edge-net/tasks/1'] })
  */
 export { Libp2pTransport, DIRECT_PROTOCOL, DEFAULT_MAX_MESSAGE_BYTES } from './libp2p-transport.ts'
-export type { Libp2pTransportInit, Libp2pTransportStats } from './libp2p-transport.ts'
+export type { Libp2pTransportInit, Libp2pTransportStats, Libp2pPeerStanding } from './libp2p-transport.ts'
+export { DHT_PROTOCOL, MDNS_SERVICE_TAG, RELAY_HOP_PROTOCOL, resolveDhtMode } from './libp2p-node.ts'
+export type { DhtMode } from './libp2p-node.ts'
+export {
+  PeerScoring, EDGE_NET_TOPICS, DEFAULT_SCORE_THRESHOLDS, DEFAULT_PENALTY_POLICY, DEFAULT_TOPIC_WEIGHTS,
+  REPUTATION_WEIGHT, PENALTY_WEIGHT, TOPIC_SCORE_CAP, gossipScoreParams, gossipScoreThresholds
+} from './peer-scoring.ts'
+export type { PeerScoringInit, PeerStanding, PenaltyPolicy, ScoreThresholds } from './peer-scoring.ts'
 export { TransportError, TRANSPORT_ERROR_CODES } from './errors.ts'
 export type { TransportErrorCode } from './errors.ts'
 export { MAX_TOPIC_BYTES, encodeDirectFrame, decodeDirectFrame } from './frame.ts'

@@ -1,7 +1,9 @@
 /**
- * The `Transport` port (src/ports.ts) over js-libp2p 3: TCP, Noise, Yamux, identify, ping;
- * gossipsub (`@libp2p/gossipsub`, libp2p gossipsub v1.1 spec) for `publish`, and a length-prefixed,
- * size-capped stream protocol ('/edge-net/direct/1', see frame.ts) for `send`.
+ * The `Transport` port (src/ports.ts) over js-libp2p 3 (the node itself is assembled in
+ * libp2p-node.ts: TCP and WebSockets listeners, circuit relay v2, Noise, Yamux, identify, ping,
+ * kad-dht, mDNS, bootstrap); gossipsub (`@libp2p/gossipsub`, libp2p gossipsub v1.1 spec) for
+ * `publish`, and a length-prefixed, size-capped stream protocol ('/edge-net/direct/1', see
+ * frame.ts) for `send`.
  *
  * The libp2p peer id is derived from the node's own Ed25519 identity key (identity-key.ts), so
  * Noise proves that the remote end of every connection holds the private key of the public key we
@@ -12,32 +14,32 @@
  * Size cap: publish() and send() throw TransportError ERR_MESSAGE_TOO_LARGE for data longer than
  * `maxMessageBytes` (default 1 MiB) and nothing is sent; a peer that sends a larger frame anyway
  * has its stream aborted and the frame dropped (gossipsub drops larger RPCs the same way).
+ *
+ * Misbehaviour: a protocol that receives invalid data calls `penalize(peer, reason)`; the peer's
+ * gossipsub score falls (peer-scoring.ts) until it is graylisted (its RPCs ignored, its authored
+ * publications no longer delivered here) and then banned (disconnected, connections refused).
+ *
+ * Discovery: peers found by mDNS, the DHT or the bootstrap list are dialled while fewer than
+ * `minConnections` are open (js-libp2p 3 has no auto-dialler of its own).
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { bootstrap } from '@libp2p/bootstrap'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
-import { gossipsub } from '@libp2p/gossipsub'
-import type { GossipSub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
-import type { Identify } from '@libp2p/identify'
+import type { TopicScoreParams } from '@libp2p/gossipsub/score'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
-import { mdns } from '@libp2p/mdns'
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { ping } from '@libp2p/ping'
-import type { Ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
-import type { Libp2p, Libp2pOptions } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { toKey } from '../../core/bytes.ts'
 import type { Identity } from '../../core/identity/index.ts'
 import type { MessageHandler, Transport } from '../../ports.ts'
 import { TransportError } from './errors.ts'
 import { MAX_TOPIC_BYTES, decodeDirectFrame, encodeDirectFrame, topicBytes } from './frame.ts'
 import { libp2pPrivateKey } from './identity-key.ts'
+import { createEdgeLibp2p } from './libp2p-node.ts'
+import type { DhtMode, EdgeServices } from './libp2p-node.ts'
+import { PeerScoring } from './peer-scoring.ts'
+import type { PenaltyPolicy, PeerStanding, ScoreThresholds } from './peer-scoring.ts'
 
 /** The direct-message stream protocol. @example DIRECT_PROTOCOL === '/edge-net/direct/1' */
 export const DIRECT_PROTOCOL = '/edge-net/direct/1'
@@ -49,26 +51,50 @@ const MAX_MESSAGE_BYTES_LIMIT = 256 * 1024 * 1024
 const GOSSIP_ENVELOPE_BYTES = 64 * 1024
 /** Direct messages queued for one peer beyond which new ones are dropped (back-pressure). */
 const MAX_QUEUED_PER_PEER = 256
+/** Loopback TCP and WebSockets on free ports. */
+const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
 
 /** Options of {@link Libp2pTransport.create}. */
 export interface Libp2pTransportInit {
   /** The node's identity: its Ed25519 key becomes the libp2p peer key. */
   readonly identity: Identity
-  /** Multiaddrs to listen on. Default ['/ip4/127.0.0.1/tcp/0'] (loopback, a free port). */
+  /**
+   * Multiaddrs to listen on: TCP (`/ip4/…/tcp/N`), WebSockets (`/ip4/…/tcp/N/ws`) and relay
+   * reservations (`<relay multiaddr>/p2p-circuit`). Default ['/ip4/127.0.0.1/tcp/0',
+   * '/ip4/127.0.0.1/tcp/0/ws'] (loopback, free ports).
+   */
   readonly listen?: readonly string[]
   /** Multiaddrs (with /p2p/<peer id>) dialled at start and kept as discovery sources. */
   readonly bootstrap?: readonly string[]
-  /** Discover peers on the LAN with mDNS. Default false in this first step (issue 4 §1 wants true). */
+  /** Discover peers on the LAN with mDNS (service `_edge-net._udp.local`). Default true. */
   readonly mdns?: boolean
+  /** Run the Kademlia DHT (peer routing and discovery, protocol /edge-net/kad/1.0.0). Default true. */
+  readonly dht?: boolean
+  /** DHT server/client mode; 'auto' (default) as {@link resolveDhtMode} explains. */
+  readonly dhtMode?: DhtMode
+  /** Serve as a circuit relay v2 (hop) for peers that cannot be dialled directly. Default false. */
+  readonly relay?: boolean
+  /** Most relay reservations held at once when `relay` is on. Default 32. */
+  readonly relayMaxReservations?: number
   /**
    * Gossipsub topics this node subscribes to at start: it receives publications on these only
    * (the port has no subscribe(); the runtime's topic is 'edge-net/tasks/1'). Default [].
    */
   readonly topics?: readonly string[]
+  /** Our reputation of a peer in [0, 1], the gossipsub application-specific score (P5). */
+  readonly scoreOf?: (peer: Uint8Array) => number
+  /** Per-topic gossipsub score parameters merged over edge-net's defaults (peer-scoring.ts). */
+  readonly topicScoreParams?: Readonly<Record<string, Partial<TopicScoreParams>>>
+  /** Gossip, publish and graylist score thresholds. Default -10, -50, -80 (gossipsub's). */
+  readonly scoreThresholds?: Partial<ScoreThresholds>
+  /** Penalty decay and ban bound. Default half-life 10 min, ban after 10 for 15 min. */
+  readonly penalties?: Partial<PenaltyPolicy>
   /** Largest `data` accepted by publish/send and from peers, bytes. Default 1 MiB. */
   readonly maxMessageBytes?: number
   /** Most open connections (libp2p connection manager). Default 64. */
   readonly maxConnections?: number
+  /** Discovered peers are dialled while fewer connections than this are open. Default min(8, maxConnections). */
+  readonly minConnections?: number
   /** Timeout for opening a direct stream (dial included), ms. Default 5000. */
   readonly dialTimeoutMs?: number
 }
@@ -85,9 +111,21 @@ export interface Libp2pTransportStats {
   dropped: number
   /** Inbound frames refused: oversized, malformed, or from a key that is not Ed25519. */
   refused: number
+  /** Inbound messages ignored because their author or sender is graylisted or banned. */
+  ignored: number
+  /** Calls to penalize(). */
+  penalties: number
+  /** Peers banned (disconnected and refused) by penalize(). */
+  bans: number
+  /** Dials started for peers found by discovery (mDNS, DHT, bootstrap). */
+  discoveryDials: number
 }
 
-type Services = { identify: Identify, ping: Ping, pubsub: GossipSub }
+/** A peer's standing as penalize() and standing() report it. */
+export interface Libp2pPeerStanding extends PeerStanding {
+  /** Gossipsub's score of the peer (0 for a peer it does not know; refreshed once a heartbeat). */
+  readonly score: number
+}
 
 interface Outbox {
   chain: Promise<void>
@@ -108,83 +146,102 @@ export class Libp2pTransport implements Transport {
   readonly authenticated = true
   /** The cap on one message's data, bytes. */
   readonly maxMessageBytes: number
-  readonly stats: Libp2pTransportStats = { sent: 0, published: 0, received: 0, dropped: 0, refused: 0 }
-  readonly #node: Libp2p<Services>
+  readonly stats: Libp2pTransportStats = { sent: 0, published: 0, received: 0, dropped: 0, refused: 0, ignored: 0, penalties: 0, bans: 0, discoveryDials: 0 }
+  readonly #node: Libp2p<EdgeServices>
+  readonly #scoring: PeerScoring
   readonly #topics: ReadonlySet<string>
   readonly #dialTimeoutMs: number
+  readonly #minConnections: number
   readonly #outboxes = new Map<string, Outbox>()
+  readonly #discoveryDials = new Set<string>()
   #handler: MessageHandler | null = null
+  #peerDown: ((peer: Uint8Array) => void) | null = null
   #closed = false
   #closing: Promise<void> | undefined
 
-  private constructor (node: Libp2p<Services>, self: Uint8Array, topics: ReadonlySet<string>, maxMessageBytes: number, dialTimeoutMs: number) {
+  private constructor (node: Libp2p<EdgeServices>, scoring: PeerScoring, self: Uint8Array, topics: ReadonlySet<string>, maxMessageBytes: number, dialTimeoutMs: number, minConnections: number) {
     this.#node = node
+    this.#scoring = scoring
     this.self = self
     this.#topics = topics
     this.maxMessageBytes = maxMessageBytes
     this.#dialTimeoutMs = dialTimeoutMs
+    this.#minConnections = minConnections
   }
 
   /**
-   * Start a libp2p node for this identity and listen.
+   * Start a libp2p node for this identity and listen. Throws ERR_BAD_TRANSPORT_OPTIONS (an option
+   * out of range or an address that is not a multiaddr), ERR_BAD_TOPIC, ERR_BAD_TRANSPORT_IDENTITY.
    *
    * @example
-   * const t = await Libp2pTransport.create({ identity, listen: ['/ip4/0.0.0.0/tcp/4001'], bootstrap: [addr] })
+   * const t = await Libp2pTransport.create({ identity, listen: ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws'], bootstrap: [addr] })
    */
   static async create (init: Libp2pTransportInit): Promise<Libp2pTransport> {
     const maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     const maxConnections = init.maxConnections ?? 64
+    const minConnections = init.minConnections ?? Math.min(8, maxConnections)
     const dialTimeoutMs = init.dialTimeoutMs ?? 5000
+    const relayMaxReservations = init.relayMaxReservations ?? 32
     if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > MAX_MESSAGE_BYTES_LIMIT) {
       throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'maxMessageBytes must be an integer in 1..256 MiB')
     }
     if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'maxConnections must be a positive integer')
+    if (!Number.isSafeInteger(minConnections) || minConnections < 0 || minConnections > maxConnections) {
+      throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'minConnections must be an integer in 0..maxConnections')
+    }
     if (!(dialTimeoutMs > 0)) throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'dialTimeoutMs must be positive')
+    if (!Number.isSafeInteger(relayMaxReservations) || relayMaxReservations < 1) throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'relayMaxReservations must be a positive integer')
+    const dhtMode = init.dhtMode ?? 'auto'
+    if (dhtMode !== 'auto' && dhtMode !== 'server' && dhtMode !== 'client') throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', "dhtMode must be 'auto', 'server' or 'client'")
+    if (init.scoreOf !== undefined && typeof init.scoreOf !== 'function') throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'scoreOf must be a function')
     const topics = new Set(init.topics ?? [])
     for (const topic of topics) topicBytes(topic)
     let listen: string[]
     let bootstrapList: string[]
     try {
-      listen = (init.listen ?? ['/ip4/127.0.0.1/tcp/0']).map(a => multiaddr(a).toString())
+      listen = (init.listen ?? DEFAULT_LISTEN).map(a => multiaddr(a).toString())
       bootstrapList = (init.bootstrap ?? []).map(a => multiaddr(a).toString())
     } catch (error) {
       throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'a listen or bootstrap address is not a multiaddr', { cause: error })
     }
-    const privateKey = await libp2pPrivateKey(init.identity)
-    const peerDiscovery: NonNullable<Libp2pOptions<Services>['peerDiscovery']> = []
-    if (bootstrapList.length > 0) peerDiscovery.push(bootstrap({ list: bootstrapList }))
-    if (init.mdns === true) peerDiscovery.push(mdns())
-    const node = await createLibp2p<Services>({
-      // Started by #start() once the handlers are in place, so no early peer meets a node that
-      // does not speak the direct protocol yet.
-      start: false,
-      privateKey,
-      addresses: { listen },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      peerDiscovery,
-      connectionManager: {
-        maxConnections,
-        // A burst of half-open inbound dials must not starve established peers.
-        maxIncomingPendingConnections: Math.max(4, Math.ceil(maxConnections / 8)),
-        dialTimeout: dialTimeoutMs
-      },
-      services: {
-        identify: identify(),
-        ping: ping(),
-        pubsub: gossipsub({
-          // Delivery is fire-and-forget (src/ports.ts): a publication with no subscriber yet is
-          // not an error.
-          allowPublishToZeroTopicPeers: true,
-          emitSelf: false,
-          // Origin signatures on every message: the `from` we report is proven (gossipsub v1.1).
-          globalSignaturePolicy: 'StrictSign',
-          maxInboundDataLength: maxMessageBytes + GOSSIP_ENVELOPE_BYTES
-        })
-      }
+    const scoring = new PeerScoring({
+      ...(init.scoreOf === undefined ? {} : { scoreOf: init.scoreOf }),
+      ...(init.scoreThresholds === undefined ? {} : { thresholds: init.scoreThresholds }),
+      ...(init.penalties === undefined ? {} : { penalties: init.penalties })
     })
-    const transport = new Libp2pTransport(node, new Uint8Array(init.identity.publicKey), topics, maxMessageBytes, dialTimeoutMs)
+    const isBanned = (peer: PeerId): boolean => peer.publicKey?.type === 'Ed25519' && scoring.banned(peer.publicKey.raw)
+    const privateKey = await libp2pPrivateKey(init.identity)
+    const node = await createEdgeLibp2p({
+      privateKey,
+      listen,
+      bootstrap: bootstrapList,
+      mdns: init.mdns ?? true,
+      dht: init.dht ?? true,
+      dhtMode,
+      relay: init.relay ?? false,
+      relayMaxReservations,
+      topics,
+      topicScoreParams: init.topicScoreParams ?? {},
+      thresholds: scoring.thresholds,
+      appScore: (id) => {
+        try {
+          const key = peerIdFromString(id).publicKey
+          return key?.type === 'Ed25519' ? scoring.appScore(key.raw) : 0
+        } catch {
+          return 0
+        }
+      },
+      // A banned peer is refused both ways, before any protocol runs on the connection.
+      gater: {
+        denyDialPeer: isBanned,
+        denyInboundEncryptedConnection: isBanned,
+        denyOutboundEncryptedConnection: isBanned
+      },
+      maxConnections,
+      dialTimeoutMs,
+      maxGossipBytes: maxMessageBytes + GOSSIP_ENVELOPE_BYTES
+    })
+    const transport = new Libp2pTransport(node, scoring, new Uint8Array(init.identity.publicKey), topics, maxMessageBytes, dialTimeoutMs, minConnections)
     try {
       await transport.#start()
     } catch (error) {
@@ -208,6 +265,8 @@ export class Libp2pTransport implements Transport {
           if (frame === undefined) { this.stats.refused++; continue }
           // The length prefix allows for the longest topic; a short topic does not buy more data.
           if (frame.data.length > this.maxMessageBytes) throw new TransportError('ERR_MESSAGE_TOO_LARGE', 'inbound frame above the cap')
+          // A peer banned while its stream was open: nothing more from it.
+          if (this.#scoring.banned(from)) { this.stats.ignored++; stream.abort(new Error('banned')); return }
           this.#deliver(from, frame.topic, frame.data)
         }
       } catch (error) {
@@ -217,11 +276,14 @@ export class Libp2pTransport implements Transport {
         if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'TransportError') this.stats.refused++
         if (stream.status === 'open') stream.abort(error as Error)
       }
-    }, { maxInboundStreams: 8, maxOutboundStreams: 8 })
+    }, { maxInboundStreams: 8, maxOutboundStreams: 8, runOnLimitedConnection: true })
     node.services.pubsub.addEventListener('message', (event) => {
       const msg = event.detail
       if (msg.type !== 'signed' || msg.key.type !== 'Ed25519' || !this.#topics.has(msg.topic)) return
       if (msg.data.length > this.maxMessageBytes) { this.stats.refused++; return }
+      // Gossipsub ignores a graylisted peer's own RPCs; an honest relay may still forward what the
+      // peer authored, and that is not delivered here either.
+      if (this.#scoring.standing(msg.key.raw).graylisted) { this.stats.ignored++; return }
       this.#deliver(msg.key.raw, msg.topic, new Uint8Array(msg.data))
     })
     // Forget a departed peer's outbox (its stream died with the connection); a later send redials.
@@ -230,9 +292,24 @@ export class Libp2pTransport implements Transport {
       if (key === undefined) return
       const box = this.#outboxes.get(toKey(key.raw))
       if (box !== undefined && box.queued === 0) this.#outboxes.delete(toKey(key.raw))
+      if (!this.#closed) this.#peerDown?.(new Uint8Array(key.raw))
     })
+    node.addEventListener('peer:discovery', (event) => { this.#onDiscovered(event.detail.id) })
     await node.start()
     for (const topic of this.#topics) node.services.pubsub.subscribe(topic)
+  }
+
+  /** Dial a peer found by mDNS, the DHT or the bootstrap list while we have too few connections. */
+  #onDiscovered (peer: PeerId): void {
+    if (this.#closed || peer.publicKey?.type !== 'Ed25519') return
+    const key = toKey(peer.publicKey.raw)
+    if (key === toKey(this.self) || this.#discoveryDials.has(key) || this.#scoring.banned(peer.publicKey.raw)) return
+    if (this.#node.getConnections().length >= this.#minConnections || this.#node.getConnections(peer).length > 0) return
+    this.#discoveryDials.add(key)
+    this.stats.discoveryDials++
+    this.#node.dial(peer, { signal: AbortSignal.timeout(this.#dialTimeoutMs) })
+      .catch(() => {})
+      .finally(() => { this.#discoveryDials.delete(key) })
   }
 
   #deliver (from: Uint8Array, topic: string, data: Uint8Array): void {
@@ -278,7 +355,7 @@ export class Libp2pTransport implements Transport {
    * t.send(workerKey, 'edge-net/task-direct/1', frame)
    */
   send (to: Uint8Array, topic: string, data: Uint8Array): void {
-    if (!(to instanceof Uint8Array) || to.length !== 32) throw new TransportError('ERR_BAD_PEER_KEY', 'a peer is named by its 32-byte Ed25519 public key')
+    checkPeerKey(to)
     this.#check(topic, data)
     if (this.#closed) return
     const key = toKey(to)
@@ -312,7 +389,7 @@ export class Libp2pTransport implements Transport {
       const fresh = box.lp === undefined
       try {
         if (box.lp === undefined || box.stream === undefined || box.stream.status !== 'open') {
-          const stream = await this.#node.dialProtocol(peer, DIRECT_PROTOCOL, { signal: AbortSignal.timeout(this.#dialTimeoutMs) })
+          const stream = await this.#node.dialProtocol(peer, DIRECT_PROTOCOL, { signal: AbortSignal.timeout(this.#dialTimeoutMs), runOnLimitedConnection: true })
           box.stream = stream
           box.lp = lpStream(stream, { maxDataLength: 1 + MAX_TOPIC_BYTES + this.maxMessageBytes })
         }
@@ -329,6 +406,9 @@ export class Libp2pTransport implements Transport {
   }
 
   onMessage (handler: MessageHandler): void { this.#handler = handler }
+
+  /** Told when every connection to a peer has closed (libp2p's peer:disconnect). @example t.onPeerDown(p => console.log('lost', p)) */
+  onPeerDown (handler: (peer: Uint8Array) => void): void { this.#peerDown = handler }
 
   /**
    * The multiaddrs this node listens on, with its /p2p/ peer id, for others to dial.
@@ -373,6 +453,71 @@ export class Libp2pTransport implements Transport {
   }
 
   /**
+   * Count one penalty against `peer` for invalid data it sent (an event that fails verification,
+   * a forged or malformed message; `reason` is for logs and metrics). Enough penalties graylist
+   * the peer (gossipsub ignores its RPCs, and nothing it authors is delivered here); past the ban
+   * bound it is disconnected and refused for `penalties.banMs`. Penalties halve every
+   * `penalties.halfLifeMs`. Throws ERR_BAD_PEER_KEY for a key that is not 32 bytes.
+   *
+   * @example
+   * if (!verifyEvent(event)) transport.penalize(from, 'invalid ledger event')
+   */
+  penalize (peer: Uint8Array, reason: string): Libp2pPeerStanding {
+    const key = checkPeerKey(peer)
+    void reason
+    const wasBanned = this.#scoring.banned(key)
+    this.stats.penalties++
+    const standing = this.#scoring.penalize(key)
+    if (standing.banned && !wasBanned) {
+      this.stats.bans++
+      this.#outboxes.get(toKey(key))?.stream?.abort(new Error('peer banned'))
+      this.#outboxes.delete(toKey(key))
+      if (!this.#closed) void this.#node.hangUp(peerIdFromPublicKey(publicKeyFromRaw(key))).catch(() => {})
+    }
+    return { ...standing, score: this.#gossipScore(key) }
+  }
+
+  /**
+   * What this node thinks of `peer` now: reputation, decayed penalties, our app score, gossipsub's
+   * score, and whether it is graylisted or banned. Throws ERR_BAD_PEER_KEY.
+   *
+   * @example
+   * transport.standing(peer).graylisted
+   */
+  standing (peer: Uint8Array): Libp2pPeerStanding {
+    const key = checkPeerKey(peer)
+    return { ...this.#scoring.standing(key), score: this.#gossipScore(key) }
+  }
+
+  #gossipScore (key: Uint8Array): number {
+    try {
+      // getScore() is on the implementation, not on the exported GossipSub interface.
+      const pubsub = this.#node.services.pubsub as unknown as { getScore: (id: string) => number }
+      return pubsub.getScore(peerIdFromPublicKey(publicKeyFromRaw(key)).toString())
+    } catch {
+      return 0
+    }
+  }
+
+  /**
+   * Look a peer up by key (connected peers and the peer store first, then the DHT) and return the
+   * multiaddrs it can be dialled on. Rejects when it cannot be found (a libp2p NotFoundError, or
+   * the `signal`'s reason); throws ERR_BAD_PEER_KEY for a bad key.
+   *
+   * @example
+   * const addrs = await t.findPeer(key, { signal: AbortSignal.timeout(5000) })
+   * await t.dial(addrs[0])
+   */
+  async findPeer (peer: Uint8Array, options: AbortOptions = {}): Promise<string[]> {
+    const id = peerIdFromPublicKey(publicKeyFromRaw(checkPeerKey(peer)))
+    const info = await this.#node.peerRouting.findPeer(id, options)
+    return info.multiaddrs.map(a => {
+      const text = a.toString()
+      return text.includes('/p2p/') ? text : `${text}/p2p/${id.toString()}`
+    })
+  }
+
+  /**
    * Resolve once each of `peers` is connected and subscribed (as gossipsub saw it) to every topic
    * of this transport, so a publication from here reaches them. Rejects if `signal` aborts.
    *
@@ -414,4 +559,10 @@ export class Libp2pTransport implements Transport {
     })()
     await this.#closing
   }
+}
+
+/** `peer` itself if it is a 32-byte key; throws ERR_BAD_PEER_KEY otherwise. */
+function checkPeerKey (peer: Uint8Array): Uint8Array {
+  if (!(peer instanceof Uint8Array) || peer.length !== 32) throw new TransportError('ERR_BAD_PEER_KEY', 'a peer is named by its 32-byte Ed25519 public key')
+  return peer
 }

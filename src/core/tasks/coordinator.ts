@@ -38,6 +38,13 @@ export interface CoordinatorOptions {
   readonly seed: Uint8Array
   /** Claims collected before drawing workers at the latest (ms after creation). */
   readonly claimWindowMs: number
+  /**
+   * Once `redundancy` workers have claimed, wait at most this long for one more before drawing
+   * (default min(10, claimWindowMs)). A spare claim makes the draw a choice, so the fastest
+   * claimers cannot take every task; waiting the whole window for it made every task as slow as
+   * the window whenever the workers' claim rates had adapted down to what tasks need.
+   */
+  readonly claimGraceMs?: number
   /** How long an assigned worker has to commit before it counts as missed. */
   readonly execTimeoutMs: number
   /** Announce again after this long without the claims the task needs (default 4 × claimWindowMs, at least 100). */
@@ -106,6 +113,8 @@ export class TaskCoordinator {
   readonly #options: CoordinatorOptions
   readonly #claims: Candidate[] = []
   readonly #slots: Slot[] = []
+  /** When the `redundancy`-th claim arrived (the grace for a spare starts), or -1. */
+  #enoughAt = -1
 
   constructor (envelope: TaskEnvelope, options: CoordinatorOptions) {
     this.envelope = envelope
@@ -114,9 +123,18 @@ export class TaskCoordinator {
     this.#announced = envelope.created
   }
 
+  /**
+   * The least time a replacement needs before commitBy: a tenth of the commit phase (at most the
+   * full exec timeout). A replacement gets the time left, not a whole exec timeout: with the
+   * default 35 % timeout, a worker found missing after its timeout could otherwise never be replaced.
+   */
+  get #minRunMs (): number {
+    return Math.min(this.#options.execTimeoutMs, Math.ceil((this.phases.commitBy - this.envelope.created) * 0.1))
+  }
+
   #reannounce (now: number): CoordinatorAction[] {
     const every = this.#options.reannounceMs ?? Math.max(100, 4 * this.#options.claimWindowMs)
-    if (now < this.#announced + every || now + this.#options.execTimeoutMs > this.phases.commitBy) return []
+    if (now < this.#announced + every || now + this.#minRunMs > this.phases.commitBy) return []
     this.#announced = now
     return [{ kind: 'reannounce' }]
   }
@@ -138,13 +156,37 @@ export class TaskCoordinator {
     if (this.#phase !== 'claiming' && this.#phase !== 'running') return [{ kind: 'release', workers: [worker] }]
     this.#claims.push({ worker, weight })
     if (this.#phase === 'claiming') {
-      return this.#claims.length >= this.envelope.redundancy + 1 ? this.#draw(now) : []
+      if (this.#claims.length >= this.envelope.redundancy + 1) return this.#draw(now)
+      if (this.#claims.length >= this.envelope.redundancy && this.#enoughAt === -1) this.#enoughAt = now
+      return []
     }
     const out = this.#refill(now)
     if (this.#claims.some(c => equalBytes(c.worker, worker))) {
       // Not needed now: let the worker go at once rather than hold its slot.
       this.#claims.splice(this.#claims.findIndex(c => equalBytes(c.worker, worker)), 1)
       out.push({ kind: 'release', workers: [worker] })
+    }
+    return out
+  }
+
+  /**
+   * The transport lost a worker (its connection closed): a running assignment of it counts as
+   * missed now, not at its exec timeout, and is replaced while a run still fits. A worker that
+   * was only briefly disconnected loses the assignment (its late commit is ignored); a committed
+   * one keeps its slot (its reveal may still come).
+   */
+  onWorkerDown (worker: Uint8Array, now: number): CoordinatorAction[] {
+    const slot = this.#slot(worker)
+    const claim = this.#claims.findIndex(c => equalBytes(c.worker, worker))
+    if (claim !== -1) this.#claims.splice(claim, 1)
+    if (this.#phase !== 'running' || slot === undefined || slot.status !== 'running') return []
+    slot.status = 'missed'
+    const out: CoordinatorAction[] = [{ kind: 'missed', worker }]
+    const refilled = this.#refill(now)
+    out.push(...refilled)
+    if (refilled.length === 0) {
+      this.#announced = -Infinity
+      out.push(...this.#reannounce(now))
     }
     return out
   }
@@ -179,6 +221,7 @@ export class TaskCoordinator {
     switch (this.#phase) {
       case 'claiming':
         if (now >= this.envelope.created + this.#options.claimWindowMs && this.#claims.length > 0) return this.#draw(now)
+        if (this.#enoughAt !== -1 && now >= this.#enoughAt + (this.#options.claimGraceMs ?? Math.min(10, this.#options.claimWindowMs))) return this.#draw(now)
         if (now >= this.phases.commitBy) return this.#fail('ERR_TASK_EXPIRED', 'no worker claimed the task in time')
         return this.#reannounce(now)
       case 'running': {
@@ -240,7 +283,7 @@ export class TaskCoordinator {
     if (this.#phase !== 'running') return []
     const active = this.#slots.filter(s => s.status === 'running' || s.status === 'committed').length
     const need = this.#want - active
-    if (need <= 0 || now + this.#options.execTimeoutMs > this.phases.commitBy) return []
+    if (need <= 0 || now + this.#minRunMs > this.phases.commitBy) return []
     const picked = selectWorkers(this.#options.seed, this.envelope.id, this.#claims, need, this.assigned)
     if (picked.length === 0) return []
     const taken = new Set(picked)

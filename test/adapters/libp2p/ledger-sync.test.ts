@@ -42,7 +42,7 @@ describe('LedgerSync over Libp2pTransport', () => {
     const config = testConfig({ genesis: ids.map(i => ({ account: i.publicKey, amount: credits(1000) })) })
     for (const identity of ids) {
       const ledger = Ledger.create({ config })
-      const transport = await Libp2pTransport.create({ identity, topics: [LEDGER_TOPIC] })
+      const transport = await Libp2pTransport.create({ identity, topics: [LEDGER_TOPIC], mdns: false })
       const node: Node = { identity, ledger, transport, sync: new LedgerSync({ ledger, transport, clock, sessionTimeoutMs: 2000 }), account: new Account({ ledger, signer: identity, clock }) }
       const sync = node.sync
       transport.onMessage((from, topic, data) => { if (!sync.handle(from, topic, data)) assert.fail(`unexpected topic ${topic}`) })

@@ -1,5 +1,5 @@
 /**
- * Libp2pTransport (src/adapters/libp2p/) on real libp2p nodes over loopback TCP: the Transport
+ * Libp2pTransport (src/adapters/libp2p/) on real libp2p nodes over loopback (TCP + WebSockets, DHT on): the Transport
  * compliance suite with 3 nodes that dial each other explicitly (mDNS off), the adapter's own rules
  * (peer id = identity key, receive-side size cap, input errors), and two EdgeNodes completing an
  * encryption task over it.
@@ -67,7 +67,7 @@ async function writeRaw (target: Libp2pTransport, frames: readonly Uint8Array[],
 async function fixture (count: number): Promise<TransportFixture> {
   const identities = await Promise.all(Array.from({ length: count }, async () => await Identity.generate()))
   const transports = await Promise.all(identities.map(async identity =>
-    await Libp2pTransport.create({ identity, topics: [...COMPLIANCE_TOPICS], maxMessageBytes: CAP })))
+    await Libp2pTransport.create({ identity, topics: [...COMPLIANCE_TOPICS], maxMessageBytes: CAP, mdns: false })))
   await mesh(transports)
   const impersonate = async (_victim: Uint8Array, target: number, topic: string, data: Uint8Array): Promise<void> => {
     // The frame has no sender field: the receiver takes `from` from the Noise-proven connection,
@@ -78,7 +78,7 @@ async function fixture (count: number): Promise<TransportFixture> {
   return { transports, impersonate, cleanup: async () => {} }
 }
 
-transportCompliance('Libp2pTransport (3 nodes, loopback TCP)', fixture, {
+transportCompliance('Libp2pTransport (3 nodes, loopback, default options but mDNS off)', fixture, {
   maxMessageBytes: CAP,
   oversize: 'throws',
   isOversizeError: err => err instanceof TransportError && err.code === 'ERR_MESSAGE_TOO_LARGE',
@@ -91,7 +91,7 @@ const isCode = (code: TransportErrorCode) => (err: unknown): boolean => err inst
 describe('Libp2pTransport', TEST_TIMEOUT, () => {
   it('uses the identity key as its libp2p peer id', async () => {
     const identity = await Identity.generate()
-    const t = await Libp2pTransport.create({ identity })
+    const t = await Libp2pTransport.create({ identity, mdns: false })
     try {
       assert.deepEqual(t.self, identity.publicKey)
       const peerId = peerIdFromPublicKey(publicKeyFromRaw(identity.publicKey)).toString()
@@ -104,7 +104,7 @@ describe('Libp2pTransport', TEST_TIMEOUT, () => {
 
   it('reports a dialled peer by the key Noise proved, and `from` is the outsider itself', async () => {
     const [ia, ib] = await Promise.all([Identity.generate(), Identity.generate()])
-    const [a, b] = await Promise.all([Libp2pTransport.create({ identity: ia }), Libp2pTransport.create({ identity: ib })])
+    const [a, b] = await Promise.all([Libp2pTransport.create({ identity: ia, mdns: false }), Libp2pTransport.create({ identity: ib, mdns: false })])
     try {
       assert.deepEqual(await a.dial(b.addresses()[0] as string), ib.publicKey)
       const got: string[] = []
@@ -121,8 +121,8 @@ describe('Libp2pTransport', TEST_TIMEOUT, () => {
   })
 
   it('connects to its bootstrap list without an explicit dial', async () => {
-    const a = await Libp2pTransport.create({ identity: await Identity.generate(), topics: ['t'] })
-    const b = await Libp2pTransport.create({ identity: await Identity.generate(), topics: ['t'], bootstrap: a.addresses() })
+    const a = await Libp2pTransport.create({ identity: await Identity.generate(), topics: ['t'], mdns: false })
+    const b = await Libp2pTransport.create({ identity: await Identity.generate(), topics: ['t'], bootstrap: a.addresses(), mdns: false })
     try {
       // @libp2p/bootstrap waits 1 s after start before it dials.
       await Promise.all([b.ready([a.self], { signal: AbortSignal.timeout(READY_MS) }), a.ready([b.self], { signal: AbortSignal.timeout(READY_MS) })])
@@ -135,7 +135,7 @@ describe('Libp2pTransport', TEST_TIMEOUT, () => {
   })
 
   it('refuses an inbound frame above the cap: the stream is aborted and nothing delivered', async () => {
-    const t = await Libp2pTransport.create({ identity: await Identity.generate(), maxMessageBytes: 1024 })
+    const t = await Libp2pTransport.create({ identity: await Identity.generate(), maxMessageBytes: 1024, mdns: false })
     try {
       const got: Uint8Array[] = []
       t.onMessage((_from, _topic, data) => { got.push(data) })
@@ -151,7 +151,7 @@ describe('Libp2pTransport', TEST_TIMEOUT, () => {
   })
 
   it('throws typed errors for bad input and bad options, and sends nothing', async () => {
-    const t = await Libp2pTransport.create({ identity: await Identity.generate() })
+    const t = await Libp2pTransport.create({ identity: await Identity.generate(), mdns: false })
     try {
       assert.throws(() => { t.send(new Uint8Array(31), 't', new Uint8Array(1)) }, isCode('ERR_BAD_PEER_KEY'))
       assert.throws(() => { t.send(new Uint8Array(32), '', new Uint8Array(1)) }, isCode('ERR_BAD_TOPIC'))
@@ -175,7 +175,7 @@ describe('EdgeNode over Libp2pTransport', TEST_TIMEOUT, () => {
     const ledger = Ledger.create({ config: { networkId: 'libp2p-test', genesis: [subId, workerId].map(id => ({ account: id.publicKey, amount: credits(10_000) })) } })
     const clock = { now: () => Date.now() }
     for (const id of [subId, workerId]) await new Account({ ledger, signer: id, clock }).stake(credits(200))
-    const [ts, tw] = await Promise.all([subId, workerId].map(async identity => await Libp2pTransport.create({ identity, topics: [TASK_TOPIC] })))
+    const [ts, tw] = await Promise.all([subId, workerId].map(async identity => await Libp2pTransport.create({ identity, topics: [TASK_TOPIC], mdns: false })))
     const nodes: EdgeNode[] = []
     try {
       await mesh([ts as Libp2pTransport, tw as Libp2pTransport])

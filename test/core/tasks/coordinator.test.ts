@@ -36,6 +36,28 @@ function commitAll (c: TaskCoordinator, env: TaskEnvelope, results: Map<Uint8Arr
 }
 
 describe('TaskCoordinator', () => {
+  it('draws after a short grace once the task has as many claims as replicas, not after the whole window', async () => {
+    const env = await envelope()
+    const c = coordinator(env, { claimWindowMs: 100, claimGraceMs: 10 })
+    for (let i = 1; i <= 3; i++) assert.deepEqual(c.onClaim(key(i), 1, 5), [])
+    assert.deepEqual(c.tick(14), [], 'still inside the grace: a spare claim may come')
+    assert.deepEqual(kinds(c.tick(15)), ['assign', 'assign', 'assign'])
+  })
+
+  it('replaces a worker whose link went down at once, and late in the commit phase', async () => {
+    const env = await envelope()
+    const c = coordinator(env, { execTimeoutMs: 3500 })
+    const workers = assignThree(c)
+    const down = workers[1] as Uint8Array
+    // 5000 ms in: an exec timeout (3500) no longer fits before commitBy (7000), a tenth of the phase does.
+    const out = c.onWorkerDown(down, 5000)
+    assert.deepEqual(kinds(out), ['missed', 'reannounce'])
+    assert.deepEqual(kinds(c.onClaim(key(8), 1, 5100)), ['assign'])
+    assert.equal(c.assigned.length, 4)
+    assert.deepEqual(c.onWorkerDown(down, 5200), [], 'once')
+    assert.deepEqual(kinds(c.onClaim(key(9), 1, 6400)), ['release'], 'no replacement needed any more')
+  })
+
   it('draws on enough claims, opens on the quorum\'s commits, settles a unanimous answer', async () => {
     const env = await envelope()
     const c = coordinator(env)
@@ -129,7 +151,7 @@ describe('TaskCoordinator', () => {
     assert.deepEqual(kinds(out), ['missed', 'reannounce'])
     assert.deepEqual(kinds(c.onClaim(key(8), 1, 2150)), ['assign'])
     assert.equal(c.assigned.length, 4)
-    assert.deepEqual(kinds(c.tick(5100)), ['missed'], 'no replacement once a run no longer fits before commitBy')
+    assert.deepEqual(kinds(c.tick(6400)), ['missed'], 'no replacement once not even a tenth of the commit phase is left before commitBy')
   })
 
   it('expires when nobody claims, and when nobody commits', async () => {
