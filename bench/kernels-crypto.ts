@@ -88,6 +88,14 @@ async function aesFigures (bytes: number, rounds: number, prefix: string): Promi
       const out = c.update(data)
       c.final()
       return [out, c.getAuthTag()]
+    },
+    // The same, handing back one contiguous ciphertext ‖ tag as WebCrypto and the kernel do (the
+    // peer above returns two buffers and skips that copy): context for the ratio, not the goal's peer.
+    contiguous: () => {
+      const c = createCipheriv('aes-256-gcm', key, iv)
+      const out = c.update(data)
+      c.final()
+      return Buffer.concat([out, c.getAuthTag()])
     }
   })
   const rate = (ms: number): number => bytes / MIB / (ms / 1000)
@@ -95,6 +103,7 @@ async function aesFigures (bytes: number, rounds: number, prefix: string): Promi
   const webcrypto = rate(t.webcrypto as number)
   const raw = rate(t.raw as number)
   const peer = rate(t.peer as number)
+  const contiguous = rate(t.contiguous as number)
   const size = `${bytes / MIB} MiB messages, median of ${rounds} interleaved rounds`
   const goalMet = kernel / peer >= 0.9
   return [
@@ -102,7 +111,8 @@ async function aesFigures (bytes: number, rounds: number, prefix: string): Promi
     { key: `${prefix}.webcrypto_mb_per_s`, value: round(webcrypto), unit: 'MiB/s', note: `encrypt via the kernel on its WebCrypto engine (the browser path), ${size}` },
     { key: `${prefix}.raw_mb_per_s`, value: round(raw), unit: 'MiB/s', note: `WebCrypto importKey + encrypt alone, ${size}` },
     { key: `${prefix}.peer_mb_per_s`, value: round(peer), unit: 'MiB/s', note: `node:crypto createCipheriv aes-256-gcm, same data, ${size}` },
-    { key: `${prefix}.vs_peer`, value: round(kernel / peer, 3), unit: 'ratio', goal: '>= 0.9', met: goalMet, note: `via kernel (${aesGcmEngine()}) / node:crypto (kernel on WebCrypto / node:crypto = ${round(webcrypto / peer, 3)}; raw WebCrypto / node:crypto = ${round(raw / peer, 3)})` }
+    { key: `${prefix}.peer_contiguous_mb_per_s`, value: round(contiguous), unit: 'MiB/s', note: `node:crypto as the peer, returning one contiguous ciphertext ‖ tag (Buffer.concat), ${size}` },
+    { key: `${prefix}.vs_peer`, value: round(kernel / peer, 3), unit: 'ratio', goal: '>= 0.9', met: goalMet, note: `via kernel (${aesGcmEngine()}) / node:crypto (kernel / node:crypto returning contiguous output = ${round(kernel / contiguous, 3)}; kernel on WebCrypto / node:crypto = ${round(webcrypto / peer, 3)}; raw WebCrypto / node:crypto = ${round(raw / peer, 3)})` }
   ]
 }
 

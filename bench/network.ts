@@ -7,6 +7,8 @@
  * spread over the nodes; for each node, the time from the last append anywhere until that node holds
  * every event of the burst. The figure is the 99th percentile over the nodes (and the max is noted).
  *
+ * `network.idle_*`: one idle node of a 3-process cluster, from /proc (Linux only).
+ *
  * What bounds it on this machine: every replica verifies every event (Ed25519), so 20 replicas of a
  * 10,000-event burst are 200,000 verifications on 2 shared cores (~8.5k/s per core): the replicas of
  * a real network each have their own CPU. The note states the verification bound measured in the
@@ -18,6 +20,7 @@ import { Identity } from '../src/core/identity/index.ts'
 import { Account, Ledger } from '../src/core/ledger/index.ts'
 import { Libp2pTransport } from '../src/adapters/libp2p/index.ts'
 import { LEDGER_SYNC_TOPIC, LEDGER_TOPIC, LedgerSync } from '../src/runtime/ledger-sync.ts'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,13 +48,17 @@ async function verifyRate (ms: number): Promise<number> {
 
 /** @internal The 20-node convergence run (exported for tuning). */
 export async function converge (opts: { nodes: number, events: number }): Promise<{ perNodeMs: number[], appendMs: number, verifyPerS: number }> {
+  // The machine's verification rate, before any node runs (the bound in the note).
+  const verifyPerS = await verifyRate(1000)
   const ids = await Promise.all(Array.from({ length: opts.nodes }, async () => await Identity.generate()))
   const config = { networkId: 'bench-network', genesis: ids.map(id => ({ account: id.publicKey, amount: credits(1_000_000) })) }
   const nodes: Array<{ id: Identity, ledger: Ledger, transport: Libp2pTransport, sync: LedgerSync }> = []
   for (const id of ids) {
     const ledger = Ledger.create({ config })
     const bootstrap = nodes.slice(0, 3).flatMap(n => n.transport.addresses().slice(0, 1))
-    const transport = await Libp2pTransport.create({ identity: id, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false, topics: [LEDGER_TOPIC] })
+    // No DHT and no mDNS: this measures ledger replication; 20 DHT nodes in one process would spend
+    // the shared CPU on routing-table upkeep (every peer here is dialled directly anyway).
+    const transport = await Libp2pTransport.create({ identity: id, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false, dht: false, topics: [LEDGER_TOPIC] })
     const sync = new LedgerSync({ ledger, transport, batchMs: 5 })
     transport.onMessage((from, topic, data) => { if (topic === LEDGER_TOPIC || topic === LEDGER_SYNC_TOPIC) sync.handle(from, topic, data) })
     ledger.onAppend(e => { sync.announce(e) })
@@ -81,11 +88,11 @@ export async function converge (opts: { nodes: number, events: number }): Promis
   const roots = new Set(nodes.map(n => toKey(n.ledger.stateRoot())))
   for (const n of nodes) { await n.sync.close(); await n.transport.close() }
   if (roots.size !== 1 || perNodeMs.some(Number.isNaN)) throw new Error(`the ${opts.nodes} replicas did not converge (${roots.size} roots)`)
-  return { perNodeMs, appendMs: last - t0, verifyPerS: await verifyRate(1000) }
+  return { perNodeMs, appendMs: last - t0, verifyPerS }
 }
 
 /** @internal The 5-process cluster run: throughput and latency of small tasks (exported for tuning). */
-export async function cluster (opts: { nodes: number, warmupMs: number, windowMs: number, inflight: number, slots: number }): Promise<{ perS: number, p50: number, p99: number, tasks: number, failed: number }> {
+export async function cluster (opts: { nodes: number, warmupMs: number, windowMs: number, inflight: number, slots: number }): Promise<{ perS: number, p50: number, p99: number, tasks: number, failed: number, bytesPerTask: number }> {
   const root = await mkdtemp(join(tmpdir(), 'edge-net-bench-cluster-'))
   const children: NodeProcess[] = []
   let host: NodeHost | undefined
@@ -126,13 +133,50 @@ export async function cluster (opts: { nodes: number, warmupMs: number, windowMs
     }
     const lanes = Array.from({ length: opts.inflight }, lane)
     await new Promise(resolve => setTimeout(resolve, opts.warmupMs))
+    const written = (): number => process.platform === 'linux' ? children.reduce((sum, c) => sum + procFigures(c.proc.pid as number).wchar, 0) : NaN
+    const w0 = written()
     phase = 'window'
     await new Promise(resolve => setTimeout(resolve, opts.windowMs))
+    const w1 = written()
     phase = 'drain'
     await Promise.all(lanes)
-    return { perS: done / (opts.windowMs / 1000), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), tasks: done, failed }
+    return { perS: done / (opts.windowMs / 1000), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), tasks: done, failed, bytesPerTask: (w1 - w0) / done }
   } finally {
     await host?.stop().catch(() => {})
+    await Promise.all(children.map(async c => await stopNode(c)))
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+/** Linux /proc figures of a process: bytes written through write() (sockets included), CPU ticks, resident set. */
+function procFigures (pid: number): { wchar: number, cpuMs: number, rssMb: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  const wchar = Number(/wchar: (\d+)/.exec(io)?.[1] ?? NaN)
+  // /proc/PID/stat: fields 14 and 15 are utime and stime in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const cpuMs = (Number(fields[11]) + Number(fields[12])) * 10
+  const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024
+  return { wchar, cpuMs, rssMb }
+}
+
+/** @internal One idle node of a 3-process cluster (no tasks), watched for `ms`. */
+export async function idle (ms: number): Promise<{ bytesPerMin: number, cpuPct: number, rssMb: number }> {
+  const root = await mkdtemp(join(tmpdir(), 'edge-net-bench-idle-'))
+  const children: NodeProcess[] = []
+  try {
+    const { dirs } = await makeNetwork(root, 3, 0, 'bench-idle')
+    children.push(spawnNode(dirs[0] as string, 0))
+    const { addresses } = await (children[0] as NodeProcess).ready
+    for (let i = 1; i < 3; i++) children.push(spawnNode(dirs[i] as string, i, { bootstrap: addresses }))
+    await Promise.all(children.map(async c => await c.ready))
+    await new Promise(resolve => setTimeout(resolve, 15_000)) // start-up: stakes replicated, meshes formed
+    const pid = (children[1] as NodeProcess).proc.pid as number
+    const a = procFigures(pid)
+    await new Promise(resolve => setTimeout(resolve, ms))
+    const b = procFigures(pid)
+    return { bytesPerMin: (b.wchar - a.wchar) / (ms / 60_000), cpuPct: (b.cpuMs - a.cpuMs) / ms * 100, rssMb: b.rssMb }
+  } finally {
     await Promise.all(children.map(async c => await stopNode(c)))
     await rm(root, { recursive: true, force: true })
   }
@@ -152,6 +196,19 @@ export async function run (): Promise<Figure[]> {
     { key: 'network.p50_ms', value: Math.round(light.p50 * 10) / 10, unit: 'ms', goal: '< 20', met: light.p50 < 20, note: `submit → verified output, one task at a time (${light.tasks} tasks in 8 s), same cluster` },
     { key: 'network.p99_ms', value: Math.round(light.p99 * 10) / 10, unit: 'ms', note: 'same run, one task at a time' }
   )
+  if (Number.isFinite(heavy.bytesPerTask)) {
+    figures.push({ key: 'network.bytes_per_task', value: Math.round(heavy.bytesPerTask), unit: 'bytes/task', note: `the throughput run: bytes the 5 node processes wrote through write() per verified task (/proc wchar: their network sends plus their SQLite ledger writes, so an upper bound on network bytes)` })
+  }
+  if (process.platform === 'linux') {
+    const idleMs = Number(process.env.BENCH_NET_IDLE_MS ?? 60_000)
+    const i = await idle(idleMs)
+    const how = `one \`edge-net node\` process of an idle 3-node loopback cluster (heartbeats every 5 s, anti-entropy every 5 s, DHT and gossipsub upkeep), watched for ${idleMs / 1000} s after a 15 s start-up, from /proc`
+    figures.push(
+      { key: 'network.idle_bytes_per_min', value: Math.round(i.bytesPerMin), unit: 'bytes/min', goal: '< 10240', met: i.bytesPerMin < 10240, note: `${how}: bytes the process wrote through write() (wchar: its sockets, plus any log or database writes, so an upper bound on what it sends)` },
+      { key: 'network.idle_cpu_pct', value: Math.round(i.cpuPct * 100) / 100, unit: '% of one core', goal: '< 2', met: i.cpuPct < 2, note: how },
+      { key: 'network.idle_rss_mb', value: Math.round(i.rssMb * 10) / 10, unit: 'MB', goal: '< 80', met: i.rssMb < 80, note: `${how}: resident set at the end (VmRSS; includes the kernel thread pool's worker)` }
+    )
+  }
   const nodes = Number(process.env.BENCH_NET_NODES ?? 20)
   const events = Number(process.env.BENCH_NET_EVENTS ?? 10_000)
   const c = await converge({ nodes, events })
