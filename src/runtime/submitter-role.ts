@@ -319,7 +319,8 @@ export class SubmitterRole {
     if (this.#batchTimer !== null) { clearTimeout(this.#batchTimer); this.#batchTimer = null }
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#options.settleBatchMax)
-      this.#writing = this.#writing.then(async () => { await this.#settleBatch(batch) })
+      // A failure is reported and the chain goes on: a rejected link would stop every later batch.
+      this.#writing = this.#writing.then(async () => { await this.#settleBatch(batch) }).catch(error => { this.#ctx.emit('error', { error }) })
     }
     return this.#writing
   }
