@@ -28,7 +28,9 @@ describe('edge-net submit', () => {
 
     const payloadFile = join(root, 'task.cbor')
     await writeFile(payloadFile, encodeEncryptionPayload({ op: 'encrypt', key: new Uint8Array(32).fill(3), iv: new Uint8Array(12).fill(4), data: new TextEncoder().encode('from the command line') }))
-    const run = await runCli(['submit', '--data', dirs[3]!, '--type', 'encryption', '--payload', payloadFile, '--connect', addresses[0]!, '--json'])
+    // A generous lifetime: under a loaded CI machine a worker missed once and its replacement had
+    // to be found within the default 30 s (the commit phase is 70 % of it).
+    const run = await runCli(['submit', '--data', dirs[3]!, '--type', 'encryption', '--payload', payloadFile, '--connect', addresses[0]!, '--timeout', '90000', '--json'])
     assert.equal(run.code, 0, run.stderr)
     const out = JSON.parse(run.stdout) as { verified: boolean, workers: string[], cost: string, output: string }
     assert.equal(out.verified, true)
