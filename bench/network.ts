@@ -29,11 +29,8 @@ import { makeNetwork, spawnNode, stopNode } from '../src/host/demo.ts'
 import type { NodeProcess } from '../src/host/demo.ts'
 import { NodeHost } from '../src/host/node-host.ts'
 import type { Figure } from './run.ts'
+import { percentile } from './tasks.ts'
 
-function percentile (xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))] as number
-}
 
 async function verifyRate (ms: number): Promise<number> {
   const id = await Identity.generate()

@@ -48,7 +48,8 @@ import { MemoryNetwork, seededRandom } from '../src/runtime/memory-network.ts'
 import { simulate } from '../src/runtime/simulation.ts'
 import type { Figure } from './run.ts'
 
-function percentile (xs: number[], p: number): number {
+/** @internal The p-quantile of `xs` (nearest rank), shared with the network group. */
+export function percentile (xs: number[], p: number): number {
   if (xs.length === 0) return NaN
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] as number

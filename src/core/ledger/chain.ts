@@ -188,8 +188,9 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
     case 'reward': {
       const body = (e as LedgerEvent<'reward'>).body
       if (body.batch !== undefined) {
-        rewardedTask = batchReward(state, e, body.batch, staked, ctx)
-        locked = [...locked, { amount: applyMultiplier(body.batch.base, networkHours(body.batch.total), config.multiplier), until: e.time + config.rewardLockMs }]
+        const minted = batchReward(state, e, body.batch, staked, ctx)
+        rewardedTask = minted.key
+        locked = [...locked, { amount: minted.amount, until: e.time + config.rewardLockMs }]
         break
       }
       const { cert } = body
@@ -220,14 +221,7 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
       // The network's paid work this batch builds on: the author's own last total and the total of
       // every settle event it names in deps (its view of the frontier). Equality, not >=: a total
       // cannot be inflated, and one that ignores the frontier only undercounts (docs/ledger.md).
-      let before = state.work
-      for (const key of e.depKeys) {
-        const dep = ctx.dep(key)
-        if (dep.type === 'settle') {
-          const t = (dep as LedgerEvent<'settle'>).body.total
-          if (t > before) before = t
-        }
-      }
+      const before = workBefore(state.work, e.depKeys, ctx.dep)
       let paidAll = 0n
       const seen = new Set<string>()
       for (const item of body.items) {
@@ -371,9 +365,9 @@ export function advanceChain (state: ChainState, e: LedgerEvent, ctx: ChainConte
  * distinct workers paid by it signed the batch (their signatures were checked before, see
  * ledger.ts); the author was not rewarded for this batch yet and holds the minimum stake; `base`
  * is at most the real part of what the batch paid the author (trial credit never mints); `total`
- * is the settle event's network work. Returns the key to mark rewarded.
+ * is the settle event's network work. Returns the key to mark rewarded and the amount minted.
  */
-function batchReward (state: ChainState, e: LedgerEvent, batch: BatchCertificate, staked: bigint, ctx: ChainContext): string {
+function batchReward (state: ChainState, e: LedgerEvent, batch: BatchCertificate, staked: bigint, ctx: ChainContext): { key: string, amount: bigint } {
   const { config } = ctx
   const settleKey = toKey(batch.settle)
   if (!e.depKeys.includes(settleKey)) refuse('ERR_BAD_CERTIFICATE', 'a batch reward names its settle event in deps')
@@ -399,6 +393,24 @@ function batchReward (state: ChainState, e: LedgerEvent, batch: BatchCertificate
   if (staked < config.minStake) refuse('ERR_INSUFFICIENT_STAKE', `minting needs at least ${config.minStake} staked`)
   if (batch.base > paid) refuse('ERR_BAD_CERTIFICATE', `the reward's base ${batch.base} exceeds the real payment ${paid} of the batch`)
   if (batch.total !== body.total) refuse('ERR_BAD_NETWORK_WORK', `a batch reward is priced at its settle event's network work ${body.total}`)
-  if (applyMultiplier(batch.base, networkHours(batch.total), config.multiplier) > MAX_AMOUNT) refuse('ERR_BAD_AMOUNT', 'the reward would exceed the largest amount')
-  return settleKey
+  const amount = applyMultiplier(batch.base, networkHours(batch.total), config.multiplier)
+  if (amount > MAX_AMOUNT) refuse('ERR_BAD_AMOUNT', 'the reward would exceed the largest amount')
+  return { key: settleKey, amount }
+}
+
+/**
+ * The network work a settle event builds on: the larger of its author's own last total and the
+ * total of every settle event among `depKeys` (the rule chain.ts checks, and what `append` fills in).
+ * @example const before = workBefore(state.work, e.depKeys, ctx.dep)
+ */
+export function workBefore (own: bigint, depKeys: Iterable<string>, dep: (key: string) => LedgerEvent): bigint {
+  let before = own
+  for (const key of depKeys) {
+    const d = dep(key)
+    if (d.type === 'settle') {
+      const t = (d as LedgerEvent<'settle'>).body.total
+      if (t > before) before = t
+    }
+  }
+  return before
 }

@@ -24,7 +24,7 @@ import { slashAmount } from '../economy/index.ts'
 import type { EventStore, StoredEvent } from '../../ports.ts'
 import { EventArena } from './arena.ts'
 import { IdIndex } from './id-index.ts'
-import { ChainState, advanceChain } from './chain.ts'
+import { ChainState, advanceChain, workBefore } from './chain.ts'
 import type { ChainContext } from './chain.ts'
 import { ledgerConfig } from './config.ts'
 import type { LedgerConfig } from './config.ts'
@@ -433,14 +433,7 @@ export class Ledger {
 
   /** A settle body's `total` as the chain rule requires it: the work it builds on plus its payments. */
   private withWorkTotal (head: ChainState | undefined, body: BodyOf<'settle'>, deps: ReadonlyMap<string, Uint8Array>): BodyOf<'settle'> {
-    let before = head?.work ?? 0n
-    for (const [key] of deps) {
-      const dep = this.decodeAt(this.index.getKey(key))
-      if (dep.type === 'settle') {
-        const t = (dep as LedgerEvent<'settle'>).body.total
-        if (t > before) before = t
-      }
-    }
+    const before = workBefore(head?.work ?? 0n, deps.keys(), this.ctx.dep)
     let paid = 0n
     for (const item of body.items) for (const [, amount] of item.pay) paid += amount
     return { items: body.items, total: before + paid }
