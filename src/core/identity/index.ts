@@ -1,7 +1,8 @@
 /**
  * The identity layer, public face: Ed25519 signing keys (strictly verified), printable node ids,
- * domain-separated signatures, X25519 agreement keys bound to signing keys, and payloads sealed
- * to a peer. Everything here runs on WebCrypto alone, alike in Node and browsers.
+ * domain-separated signatures, X25519 agreement keys bound to signing keys (and a cache of
+ * the verified ones), payloads sealed to a peer, and pair boxes (a key per pair of peers, for a
+ * stream of messages). Everything here runs on WebCrypto alone, alike in Node and browsers.
  *
  * @example
  * import { Identity, signMessage, verifyMessage, seal, open } from './core/identity/index.ts'
@@ -24,3 +25,6 @@ export {
 } from './keys.ts'
 export { seal, open, SEAL_VERSION, SEAL_OVERHEAD } from './seal.ts'
 export type { SealRecipient, SealOptions } from './seal.ts'
+export { PairBox, BOX_VERSION, BOX_OVERHEAD, BOX_KEY_ID_LENGTH, DEFAULT_BOX_PEERS, DEFAULT_MESSAGES_PER_KEY } from './box.ts'
+export type { BoxPeer, PairBoxOptions } from './box.ts'
+export { PeerKeys, DEFAULT_PEER_KEYS } from './peer-keys.ts'

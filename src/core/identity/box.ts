@@ -1,0 +1,274 @@
+/**
+ * Pair boxes: messages sealed from one node to another under a key both derive from their static
+ * X25519 agreement keys, as NaCl's crypto_box does, so that sealing a message costs one AES-GCM
+ * call instead of seal.ts's fresh key pair and X25519 per message. For a stream of task messages
+ * between the same peers (a submitter and its workers) that is what keeps sealing cheap.
+ *
+ *   shared  = X25519(my agreement key, peer's agreement key)      rejected if all zero (RFC 7748 §6.1)
+ *   key     = HKDF-SHA-256(shared, salt = keyId,
+ *                          info = signedBytes(networkId, 'box/1', sender ‖ senderAgree ‖ recipient ‖ recipientAgree))
+ *   boxed   = 0x01 ‖ keyId (16 random bytes) ‖ iv (12 random bytes) ‖ AES-256-GCM(key, iv, plaintext, aad)
+ *   aad     = signedBytes(networkId, 'box/1/aad', 0x01 ‖ keyId ‖ sender ‖ recipient ‖ context)
+ *
+ * (sender and recipient are Ed25519 public keys; senderAgree and recipientAgree their X25519 keys.)
+ *
+ * - The key is one-way: the info names the sender first, so A→B and B→A use different keys and a
+ *   message cannot be reflected back to its sender as the peer's.
+ * - The key id: a static-static key lives as long as both identities, across restarts, while
+ *   AES-GCM with random 96-bit IVs is safe for at most 2^32 messages per key (NIST SP 800-38D
+ *   §8.3). So each sender draws a random 128-bit key id per peer (again every
+ *   `maxMessagesPerKey` messages, and at every start): (key id, IV) is a 224-bit random nonce, as
+ *   XAES-256-GCM (C2SP) derives a key per nonce prefix. A receiver derives each key id it sees
+ *   once and caches it (bounded), only after a message under it opened.
+ * - The additional data binds the ciphertext to its sender, its recipient, the network and a
+ *   caller's `context` (the task protocol puts the task id and message kind there), so a boxed
+ *   message cannot be moved to another task, kind, peer or network.
+ *
+ * A peer's agreement key must be bound to its Ed25519 key (verifyAgreementBinding, or a signed
+ * field that names it) before anything is sealed to it. Every failure to open is the same error,
+ * ERR_SEAL_OPEN_FAILED, as in seal.ts.
+ */
+import { concatBytes, toHex } from '../bytes.ts'
+import { IdentityError } from './errors.ts'
+import { signedBytes } from './domain.ts'
+import { ED25519_PUBLIC_KEY_LENGTH } from './ed25519.ts'
+import { agreementPrivateKey, X25519_PUBLIC_KEY_LENGTH } from './keys.ts'
+import type { Identity } from './keys.ts'
+import { asBufferSource } from './webcrypto.ts'
+import type { WebCryptoKey } from './webcrypto.ts'
+
+/** The version byte every boxed message starts with. @example boxed[0] === BOX_VERSION */
+export const BOX_VERSION = 1
+/** Length of a key id, bytes. @example boxed.subarray(1, 1 + BOX_KEY_ID_LENGTH) */
+export const BOX_KEY_ID_LENGTH = 16
+const IV_LENGTH = 12
+const TAG_LENGTH = 16
+const HEADER_LENGTH = 1 + BOX_KEY_ID_LENGTH + IV_LENGTH
+/** Bytes a box adds to its plaintext: header and GCM tag, 45. @example boxed.length === BOX_OVERHEAD + plaintext.length */
+export const BOX_OVERHEAD = HEADER_LENGTH + TAG_LENGTH
+const KEY_TYPE = 'box/1'
+const AAD_TYPE = 'box/1/aad'
+/** Default number of peers whose keys a box keeps. */
+export const DEFAULT_BOX_PEERS = 1024
+/** Messages sealed under one key id before a sender draws another (far below SP 800-38D's 2^32). */
+export const DEFAULT_MESSAGES_PER_KEY = 2 ** 28
+
+/**
+ * A peer to seal to or open from: its Ed25519 public key and the X25519 key bound to it.
+ *
+ * @example
+ * const peer: BoxPeer = { publicKey: worker.publicKey, agreementPublicKey: worker.agreementPublicKey }
+ */
+export interface BoxPeer {
+  readonly publicKey: Uint8Array
+  readonly agreementPublicKey: Uint8Array
+}
+
+/** How a {@link PairBox} runs. @example new PairBox(me, { networkId: 'mainnet' }) */
+export interface PairBoxOptions {
+  readonly networkId: string
+  /** Peers whose shared secrets and keys are kept (least recently used go first). Default 1024. */
+  readonly maxPeers?: number
+  /** Messages sealed to one peer under one key id before a fresh key id. Default 2^28. */
+  readonly maxMessagesPerKey?: number
+  /** Random bytes for key ids and IVs (default crypto.getRandomValues; tests pass a seeded one). */
+  readonly randomBytes?: (n: number) => Uint8Array
+}
+
+/** The key a sender seals to one peer under, and how often it has been used. */
+interface Outgoing { readonly keyId: Uint8Array, readonly key: Promise<WebCryptoKey>, used: number }
+
+/** A Map kept in least-recently-used order, at most `limit` entries. */
+class Lru<V> {
+  readonly #map = new Map<string, V>()
+  readonly #limit: number
+  constructor (limit: number) { this.#limit = limit }
+  get (key: string): V | undefined {
+    const v = this.#map.get(key)
+    if (v !== undefined) { this.#map.delete(key); this.#map.set(key, v) }
+    return v
+  }
+  set (key: string, value: V): void {
+    this.#map.delete(key)
+    this.#map.set(key, value)
+    if (this.#map.size > this.#limit) this.#map.delete(this.#map.keys().next().value as string)
+  }
+  delete (key: string): void { this.#map.delete(key) }
+  get size (): number { return this.#map.size }
+}
+
+function checkPeer (peer: BoxPeer): void {
+  if (!(peer.publicKey instanceof Uint8Array) || peer.publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) {
+    throw new IdentityError('ERR_BAD_KEY_LENGTH', `an Ed25519 public key is ${ED25519_PUBLIC_KEY_LENGTH} bytes`)
+  }
+  if (!(peer.agreementPublicKey instanceof Uint8Array) || peer.agreementPublicKey.length !== X25519_PUBLIC_KEY_LENGTH) {
+    throw new IdentityError('ERR_BAD_AGREEMENT_KEY', `an X25519 public key is ${X25519_PUBLIC_KEY_LENGTH} bytes`)
+  }
+}
+
+function openFailed (cause?: unknown): IdentityError {
+  return new IdentityError('ERR_SEAL_OPEN_FAILED', 'sealed payload did not open', cause === undefined ? undefined : { cause })
+}
+
+/**
+ * Seals messages from one identity to its peers and opens theirs. Keeps, per peer, the X25519
+ * shared secret (as an HKDF key) and the AES-GCM keys derived from it, bounded by `maxPeers`.
+ *
+ * @example
+ * const box = new PairBox(me, { networkId: 'mainnet' })
+ * const boxed = await box.seal(worker, payload, context)
+ * const payload = await workerBox.open(submitter, boxed, context)
+ */
+export class PairBox {
+  readonly #identity: Identity
+  readonly #networkId: string
+  readonly #maxMessagesPerKey: number
+  readonly #randomBytes: (n: number) => Uint8Array
+  /** Per peer: the shared secret as an HKDF key, or null when the peer's key is unusable. */
+  readonly #shared: Lru<Promise<WebCryptoKey | null>>
+  readonly #outgoing: Lru<Outgoing>
+  readonly #incoming: Lru<WebCryptoKey>
+  #binding: Promise<Uint8Array> | undefined
+
+  constructor (identity: Identity, options: PairBoxOptions) {
+    this.#identity = identity
+    this.#networkId = options.networkId
+    signedBytes(options.networkId, KEY_TYPE, new Uint8Array(0)) // throws ERR_BAD_DOMAIN for a bad network id
+    const maxPeers = options.maxPeers ?? DEFAULT_BOX_PEERS
+    this.#maxMessagesPerKey = options.maxMessagesPerKey ?? DEFAULT_MESSAGES_PER_KEY
+    if (!Number.isSafeInteger(maxPeers) || maxPeers < 1) throw new RangeError('maxPeers must be a positive integer')
+    if (!Number.isSafeInteger(this.#maxMessagesPerKey) || this.#maxMessagesPerKey < 1 || this.#maxMessagesPerKey > 2 ** 32) {
+      throw new RangeError('maxMessagesPerKey must be an integer in 1..2^32')
+    }
+    this.#randomBytes = options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)))
+    this.#shared = new Lru(maxPeers)
+    this.#outgoing = new Lru(maxPeers)
+    // A sender normally keeps one key id per session; room for a restart or two per peer.
+    this.#incoming = new Lru(maxPeers * 2)
+  }
+
+  /** This box's own identity, as a peer sees it. @example peerBox.open(box.self, boxed, ctx) */
+  get self (): BoxPeer {
+    return { publicKey: this.#identity.publicKey, agreementPublicKey: this.#identity.agreementPublicKey }
+  }
+
+  /**
+   * This identity's agreement-key binding on this box's network (Identity.bindingSignature),
+   * signed once and remembered: what a peer needs to verify before sealing to this node.
+   *
+   * @example
+   * send({ agree: me.agreementPublicKey, binding: await box.binding() })
+   */
+  async binding (): Promise<Uint8Array> {
+    this.#binding ??= this.#identity.bindingSignature(this.#networkId)
+    return await this.#binding
+  }
+
+  /** X25519 with a peer, as an HKDF key; null for a key of small order (or one WebCrypto refuses). */
+  async #sharedWith (peer: BoxPeer): Promise<WebCryptoKey | null> {
+    const id = toHex(peer.agreementPublicKey)
+    let shared = this.#shared.get(id)
+    if (shared === undefined) {
+      shared = deriveShared(agreementPrivateKey(this.#identity), peer.agreementPublicKey)
+      this.#shared.set(id, shared)
+    }
+    return await shared
+  }
+
+  async #key (shared: WebCryptoKey, keyId: Uint8Array, sender: BoxPeer, recipient: BoxPeer, usage: 'encrypt' | 'decrypt'): Promise<WebCryptoKey> {
+    const info = signedBytes(this.#networkId, KEY_TYPE,
+      concatBytes(sender.publicKey, sender.agreementPublicKey, recipient.publicKey, recipient.agreementPublicKey))
+    const bits = await crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: asBufferSource(keyId), info: asBufferSource(info) }, shared, 256)
+    return await crypto.subtle.importKey('raw', bits, { name: 'AES-GCM' }, false, [usage])
+  }
+
+  #aad (header: Uint8Array, sender: Uint8Array, recipient: Uint8Array, context: Uint8Array): Uint8Array<ArrayBuffer> {
+    return asBufferSource(signedBytes(this.#networkId, AAD_TYPE, concatBytes(header, sender, recipient, context)))
+  }
+
+  /**
+   * Seal `plaintext` to `to`, bound to `context`. Throws IdentityError ERR_BAD_KEY_LENGTH or
+   * ERR_BAD_AGREEMENT_KEY for a malformed peer, ERR_BAD_AGREEMENT_KEY for a key of small order.
+   *
+   * @example
+   * const boxed = await box.seal(worker, payload, utf8('task/assign'))
+   */
+  async seal (to: BoxPeer, plaintext: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+    checkPeer(to)
+    if (!(plaintext instanceof Uint8Array) || !(context instanceof Uint8Array)) throw new TypeError('plaintext and context must be Uint8Arrays')
+    const id = toHex(to.publicKey) + toHex(to.agreementPublicKey)
+    let out = this.#outgoing.get(id)
+    if (out === undefined || out.used >= this.#maxMessagesPerKey) {
+      const shared = await this.#sharedWith(to)
+      if (shared === null) throw new IdentityError('ERR_BAD_AGREEMENT_KEY', 'the peer agreement key is of small order (all-zero shared secret)')
+      const keyId = this.#randomBytes(BOX_KEY_ID_LENGTH)
+      if (!(keyId instanceof Uint8Array) || keyId.length !== BOX_KEY_ID_LENGTH) throw new TypeError('randomBytes returned the wrong length')
+      out = { keyId, key: this.#key(shared, keyId, this.self, to, 'encrypt'), used: 0 }
+      this.#outgoing.set(id, out)
+    }
+    out.used++
+    const iv = this.#randomBytes(IV_LENGTH)
+    const header = concatBytes(new Uint8Array([BOX_VERSION]), out.keyId, iv)
+    const key = await out.key
+    const ciphertext = new Uint8Array(await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: asBufferSource(iv), additionalData: this.#aad(header.subarray(0, 1 + BOX_KEY_ID_LENGTH), this.#identity.publicKey, to.publicKey, context), tagLength: TAG_LENGTH * 8 },
+      key, asBufferSource(plaintext)))
+    return concatBytes(header, ciphertext)
+  }
+
+  /**
+   * Open a message `from` sealed to this identity with `context`. Throws IdentityError
+   * ERR_SEAL_OPEN_FAILED for every message that does not open (tampered, truncated, another
+   * version, sender, recipient, context or network), without saying which; ERR_BAD_KEY_LENGTH or
+   * ERR_BAD_AGREEMENT_KEY for a malformed peer.
+   *
+   * @example
+   * const payload = await box.open(submitter, boxed, utf8('task/assign'))
+   */
+  async open (from: BoxPeer, boxed: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+    checkPeer(from)
+    if (!(context instanceof Uint8Array)) throw new TypeError('context must be a Uint8Array')
+    if (!(boxed instanceof Uint8Array) || boxed.length < BOX_OVERHEAD || boxed[0] !== BOX_VERSION) throw openFailed()
+    const keyId = boxed.subarray(1, 1 + BOX_KEY_ID_LENGTH)
+    const iv = boxed.subarray(1 + BOX_KEY_ID_LENGTH, HEADER_LENGTH)
+    const id = toHex(from.publicKey) + toHex(from.agreementPublicKey) + toHex(keyId)
+    let key = this.#incoming.get(id)
+    const known = key !== undefined
+    if (key === undefined) {
+      const shared = await this.#sharedWith(from)
+      if (shared === null) throw openFailed()
+      key = await this.#key(shared, keyId, from, this.self, 'decrypt')
+    }
+    let plaintext: Uint8Array
+    try {
+      plaintext = new Uint8Array(await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: asBufferSource(iv), additionalData: this.#aad(boxed.subarray(0, 1 + BOX_KEY_ID_LENGTH), from.publicKey, this.#identity.publicKey, context), tagLength: TAG_LENGTH * 8 },
+        key, asBufferSource(boxed.subarray(HEADER_LENGTH))))
+    } catch (err) {
+      throw openFailed(err)
+    }
+    // Cached only once a message under it opened: forged key ids cost their sender, not the cache.
+    if (!known) this.#incoming.set(id, key)
+    return plaintext
+  }
+}
+
+/** X25519 then import as HKDF key material; null for an unusable peer key (RFC 7748 §6.1). */
+async function deriveShared (privateKey: WebCryptoKey, peerPublicKey: Uint8Array): Promise<WebCryptoKey | null> {
+  let shared: Uint8Array
+  try {
+    const peer = await crypto.subtle.importKey('raw', asBufferSource(new Uint8Array(peerPublicKey)), { name: 'X25519' }, true, [])
+    shared = new Uint8Array(await crypto.subtle.deriveBits({ name: 'X25519', public: peer }, privateKey, 256))
+  } catch {
+    return null // Node refuses an all-zero result itself (RFC 7748 §6.1 allows either)
+  }
+  // Checked here too because not every WebCrypto refuses it; OR-folded so it does not branch early.
+  let any = 0
+  for (const byte of shared) any |= byte
+  if (any === 0) return null
+  const ikm = await crypto.subtle.importKey('raw', asBufferSource(shared), 'HKDF', false, ['deriveBits'])
+  shared.fill(0)
+  return ikm
+}
+
