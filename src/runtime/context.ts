@@ -2,6 +2,7 @@
  * What the submitter and worker halves of an EdgeNode share: identity, ledger, transport, clock,
  * kernels and the task runner, plus the node's typed events. Internal to the runtime.
  */
+import { PairBox, PeerKeys } from '../core/identity/index.ts'
 import type { Identity } from '../core/identity/index.ts'
 import type { Ledger } from '../core/ledger/index.ts'
 import type { Kernel } from '../core/kernels/index.ts'
@@ -51,8 +52,12 @@ export class RuntimeContext {
   readonly random: () => number
   readonly randomBytes: (n: number) => Uint8Array
   readonly emit: <K extends EdgeNodeEventName>(name: K, detail: EdgeNodeEvents[K]) => void
+  /** Seals payloads and results to the peers of a task (per-pair keys, cached). */
+  readonly box: PairBox
+  /** Workers' agreement keys, each binding verified once. */
+  readonly peerKeys: PeerKeys
 
-  constructor (init: Omit<RuntimeContext, 'kernel' | 'send' | 'networkId'>) {
+  constructor (init: Omit<RuntimeContext, 'kernel' | 'send' | 'networkId' | 'box' | 'peerKeys'>) {
     this.identity = init.identity
     this.ledger = init.ledger
     this.networkId = init.ledger.config.networkId
@@ -63,6 +68,8 @@ export class RuntimeContext {
     this.random = init.random
     this.randomBytes = init.randomBytes
     this.emit = init.emit
+    this.box = new PairBox(init.identity, { networkId: this.networkId, randomBytes: init.randomBytes })
+    this.peerKeys = new PeerKeys({ networkId: this.networkId })
   }
 
   kernel (type: string): Kernel { return kernelFor(type, this.kernels) }

@@ -223,6 +223,9 @@ export class EdgeNode {
         default: await this.#submitter.onMessage(msg)
       }
     } catch (error) {
+      // A box that does not open or a bad key binding (sealed.ts) is the sender's malformed message:
+      // it goes to onBadMessage like one that does not decode. Other refusals are dropped quietly.
+      if (error instanceof TaskError && error.code === 'ERR_TASK_BAD_MESSAGE') throw error
       if (!(error instanceof TaskError)) this.#ctx.emit('error', { error })
     }
   }

@@ -15,12 +15,12 @@
  */
 import { toKey } from '../core/bytes.ts'
 import { credits } from '../core/economy/index.ts'
-import { Identity } from '../core/identity/index.ts'
+import { Identity, PairBox } from '../core/identity/index.ts'
 import { KERNELS } from '../core/kernels/index.ts'
 import { Account, Ledger } from '../core/ledger/index.ts'
 import type { LedgerEvent } from '../core/ledger/index.ts'
 import { encodeEncryptionPayload } from '../core/kernels/encryption.ts'
-import { MAX_MESSAGE_BYTES, TaskError } from '../core/tasks/index.ts'
+import { MAX_MESSAGE_BYTES, TaskError, openReveal } from '../core/tasks/index.ts'
 import { decodeCanonical } from '../core/codec/index.ts'
 import { TASK_DIRECT_TOPIC } from './context.ts'
 import { EdgeNode } from './edge-node.ts'
@@ -201,14 +201,24 @@ export async function simulate (options: SimulationOptions = {}): Promise<Simula
     s.on('task:settled', ({ refereed: r, spotCheck }) => { if (r) refereed++; if (spotCheck) spotChecks++ })
   }
   if (nCopiers > 0) {
-    network.tap = (from, _to, topic, data) => {
-      // An eavesdropper reads reveals off the wire (no need to verify them).
+    // Reveals are sealed to their submitter, so an eavesdropper on a real network sees ciphertext.
+    // The simulated copier is handed the plaintext anyway (the tap opens each reveal with its
+    // submitter's key), the strongest copier we can model: one that has broken the sealing.
+    const boxes = new Map(submitterIds.map(id => [toKey(id.publicKey), new PairBox(id, { networkId: ledger.config.networkId })]))
+    const senders = new Map(workerIds.map(id => [toKey(id.publicKey), { publicKey: id.publicKey, agreementPublicKey: id.agreementPublicKey }]))
+    network.tap = (from, to, topic, data) => {
       if (topic !== TASK_DIRECT_TOPIC || role.get(toKey(from)) === 'copier') return
+      const box = boxes.get(toKey(to))
+      const sender = senders.get(toKey(from))
+      if (box === undefined || sender === undefined) return
       try {
         const msg = decodeCanonical(data, MAX_MESSAGE_BYTES)
         if (Array.isArray(msg) && msg[1] === 'reveal' && msg[2] instanceof Uint8Array) {
-          const body = msg[4] as { result?: unknown }
-          if (body.result instanceof Uint8Array) revealed.set(toKey(msg[2]), body.result)
+          const task = msg[2]
+          const body = msg[4] as { sealed?: unknown }
+          if (body.sealed instanceof Uint8Array) {
+            void openReveal(box, sender, task, body.sealed).then(r => { revealed.set(toKey(task), r.result) }, () => {})
+          }
         }
       } catch {}
     }

@@ -13,10 +13,11 @@ import { fromKey, toKey } from '../core/bytes.ts'
 import { credits, DEFAULT_STAKE_PER_CLAIM, priceTask, slashAmount, TASK_PRIORITIES } from '../core/economy/index.ts'
 import type { TaskPriority, TaskType } from '../core/economy/index.ts'
 import { verifyEd25519 } from '../core/identity/index.ts'
+import type { BoxPeer } from '../core/identity/index.ts'
 import { Account, MAX_OBSERVATION_COUNT, MAX_SETTLE_ITEMS, attestationStatement, batchStatement, resultStatement, sortSignatures, verifyAttestation, verifyBatchSignatures } from '../core/ledger/index.ts'
 import type { LedgerEvent, QuorumSignature } from '../core/ledger/index.ts'
 import type { ObservationKind } from '../core/reputation/index.ts'
-import { AdaptiveReplication, TaskCoordinator, TaskError, createEnvelope, encodeBatchSignatures, planPayments, sortKeys } from '../core/tasks/index.ts'
+import { AdaptiveReplication, TaskCoordinator, TaskError, claimant, createEnvelope, encodeBatchSignatures, openReveal, planPayments, sealPayload, sortKeys } from '../core/tasks/index.ts'
 import type { AdaptiveReplicationOptions, CoordinatorAction, Outcome, PaymentPlan, TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
 import { TASK_TOPIC } from './context.ts'
 import type { RuntimeContext } from './context.ts'
@@ -83,6 +84,8 @@ interface Submitted {
   resolve: (r: SubmitResult) => void
   reject: (e: Error) => void
   attest: Map<string, Collector>
+  /** The claimants' verified agreement keys: the payload is sealed to them, their reveals open from them. */
+  peers: Map<string, BoxPeer>
 }
 
 /** A verified task waiting for its batch. */
@@ -178,7 +181,7 @@ export class SubmitterRole {
       ...(known === undefined ? {} : { known })
     })
     const result = new Promise<SubmitResult>((resolve, reject) => {
-      this.#tasks.set(toKey(env.id), { env, payload: request.payload, coordinator, resolve, reject, attest: new Map() })
+      this.#tasks.set(toKey(env.id), { env, payload: request.payload, coordinator, resolve, reject, attest: new Map(), peers: new Map() })
     })
     ctx.emit('task:submitted', { task: env.id, type: env.type })
     ctx.transport.publish(TASK_TOPIC, env.bytes)
@@ -224,7 +227,9 @@ export class SubmitterRole {
         // only makes the worker ineligible (docs/tasks.md, "Stake that stays at risk").
         const lockedUntil = this.#ctx.ledger.chainState(msg.from)?.stakeUnlockAt ?? 0
         if (weight > 0 && atRisk <= this.#ctx.ledger.account(msg.from).effectiveStake && lockedUntil >= rec.env.deadline + this.#options.roundMs) {
-          this.#act(rec, rec.coordinator.onClaim(msg.from, weight, now))
+          // Its agreement key, to seal the payload to (verified once per worker; a bad binding throws ERR_TASK_BAD_MESSAGE).
+          rec.peers.set(toKey(msg.from), await claimant(this.#ctx.peerKeys, msg.from, msg.body))
+          this.#act(rec, rec.coordinator.onClaim(msg.from, weight, this.#ctx.clock.now()))
         }
         else await this.#ctx.send(msg.from, 'cancel', msg.task, { reason: 'stake too small or unlocked too soon for this claim' })
         return
@@ -237,7 +242,9 @@ export class SubmitterRole {
         // signature). `resultSig` matters only as evidence against an outlier, so it is checked
         // only then (#slash): an agreeing worker's is never needed, and a bad one only spares
         // its author the slash, as withholding the reveal would.
-        const { result, nonce, resultSig } = msg.body
+        const peer = rec.peers.get(toKey(msg.from))
+        if (peer === undefined) return // never claimed: nothing to open it with, and nothing it could change
+        const { result, nonce, resultSig } = await openReveal(this.#ctx.box, peer, msg.task, msg.body.sealed)
         this.#act(rec, rec.coordinator.onReveal({ worker: msg.from, result, nonce, resultSig }, this.#ctx.clock.now()))
         return
       }
@@ -272,7 +279,7 @@ export class SubmitterRole {
         case 'assign':
           this.replicasAssigned++
           this.#open.set(toKey(a.worker), (this.#open.get(toKey(a.worker)) ?? 0) + 1)
-          void ctx.send(a.worker, 'assign', rec.env.id, { seed: a.seed, workers: a.workers, payload: rec.payload }).catch(error => ctx.emit('error', { error }))
+          void this.#assign(rec, a.worker, a.seed, a.workers).catch(error => ctx.emit('error', { error }))
           break
         case 'open':
           for (const w of a.workers) void ctx.send(w, 'open', rec.env.id, {}).catch(error => ctx.emit('error', { error }))
@@ -305,6 +312,13 @@ export class SubmitterRole {
           break
       }
     }
+  }
+
+  /** Send one assignment, its payload sealed to the worker. */
+  async #assign (rec: Submitted, worker: Uint8Array, seed: Uint8Array, workers: Uint8Array[]): Promise<void> {
+    const peer = rec.peers.get(toKey(worker)) as BoxPeer // every drawn worker claimed, with its key
+    const sealed = await sealPayload(this.#ctx.box, peer, rec.env.id, rec.payload)
+    await this.#ctx.send(worker, 'assign', rec.env.id, { seed, workers, sealed })
   }
 
   #enqueue (v: Verified): void {

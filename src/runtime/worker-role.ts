@@ -14,7 +14,7 @@ import type { TaskType } from '../core/economy/index.ts'
 import { applyMultiplier, DEFAULT_STAKE_PER_CLAIM, networkHours } from '../core/economy/index.ts'
 import { attestationStatement, batchStatement, resultStatement } from '../core/ledger/index.ts'
 import type { LedgerEvent, SettleItem } from '../core/ledger/index.ts'
-import { commitment, decodeBatchSignatures, payloadMatches, phases, readEnvelope, seedMatches } from '../core/tasks/index.ts'
+import { commitment, decodeBatchSignatures, openPayload, payloadMatches, phases, readEnvelope, sealReveal, seedMatches } from '../core/tasks/index.ts'
 import type { TaskEnvelope, TaskMessage } from '../core/tasks/index.ts'
 import type { RuntimeContext } from './context.ts'
 
@@ -157,7 +157,8 @@ export class WorkerRole {
     // Claim only while a run still fits: a replacement gets at least a tenth of the commit phase (coordinator.ts).
     if (this.#jobs.has(key) || now + (phases(env).commitBy - env.created) * 0.1 > phases(env).commitBy || !this.#staked()) return
     this.#jobs.set(key, { env, state: 'claimed', claimedAt: now })
-    await this.#ctx.send(env.submitter, 'claim', env.id, {})
+    // The claim carries what the submitter needs to seal the payload to this worker (sealed.ts).
+    await this.#ctx.send(env.submitter, 'claim', env.id, { agree: this.#ctx.identity.agreementPublicKey, binding: await this.#ctx.box.binding() })
     this.#ctx.emit('task:claimed', { task: env.id, type: env.type, submitter: env.submitter })
   }
 
@@ -170,16 +171,27 @@ export class WorkerRole {
     // signed for. The envelope's own signature needs no check here: this assignment comes from the
     // envelope's submitter (proven by the transport, or by the message's signature) and names the
     // envelope's id, the hash of every signed field, and a submitter assigns only its own tasks. So
-    // the envelope this worker holds is the one its submitter signed; a forged or altered
-    // announcement costs a claim the submitter refuses, never a run.
-    if (!seedMatches(env.seedCommit, msg.body.seed) || !msg.body.workers.some(w => equalBytes(w, me)) || !payloadMatches(env, msg.body.payload)) {
+    // the envelope this worker holds is the one its submitter signed (and its `agreement` key, which
+    // the payload opens from, the submitter's own); a forged or altered announcement costs a claim
+    // the submitter refuses, never a run.
+    if (!seedMatches(env.seedCommit, msg.body.seed) || !msg.body.workers.some(w => equalBytes(w, me))) {
       this.#jobs.delete(toKey(msg.task))
       return
     }
-    job.state = 'running'
+    job.state = 'running' // before the first await: a duplicated assignment finds the job taken
+    let payload: Uint8Array
+    try {
+      payload = await openPayload(this.#ctx.box, env, msg.body.sealed)
+    } catch (error) {
+      this.#jobs.delete(toKey(msg.task))
+      throw error // ERR_TASK_BAD_MESSAGE: the submitter sent a box that does not open
+    }
+    if (!payloadMatches(env, payload)) {
+      this.#jobs.delete(toKey(msg.task))
+      return
+    }
     this.claimRate = Math.min(1, this.claimRate + 0.1)
     this.#ctx.emit('task:assigned', { task: env.id, type: env.type })
-    const payload = msg.body.payload
     const behaviour = this.#options.behaviour
     let result: Uint8Array | null
     try {
@@ -212,7 +224,8 @@ export class WorkerRole {
     const result = copied ?? (job.result as Uint8Array)
     if (copied !== undefined) job.result = copied
     const resultSig = await this.#ctx.identity.sign(resultStatement(this.#ctx.networkId, job.env.id, sha256(result)))
-    await this.#ctx.send(job.env.submitter, 'reveal', job.env.id, { result, nonce: job.nonce as Uint8Array, resultSig })
+    const sealed = await sealReveal(this.#ctx.box, job.env, { result, nonce: job.nonce as Uint8Array, resultSig })
+    await this.#ctx.send(job.env.submitter, 'reveal', job.env.id, { sealed })
   }
 
   /**

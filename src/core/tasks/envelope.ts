@@ -4,7 +4,9 @@
  * must agree (`redundancy`), when it ends (`deadline`, split into phases as iExec does: 70% to
  * execute and commit, 20% to reveal, 10% to verify and settle), and a commitment to the randomness
  * that will pick its workers (`seedCommit`), fixed before any worker has claimed, so no worker can
- * steer which tasks it gets and the submitter cannot re-roll the choice after seeing the claims.
+ * steer which tasks it gets and the submitter cannot re-roll the choice after seeing the claims,
+ * and the submitter's X25519 agreement key (`agreement`), which the payload is sealed from and the
+ * results are sealed to (sealed.ts): signed with the rest, so the task id commits to it too.
  *
  * The id is SHA-256 of the signed bytes, so the id commits to every field; the escrow, the
  * settlement certificate and every protocol message name the task by this id.
@@ -20,7 +22,7 @@ import type { TaskPriority, TaskType } from '../economy/index.ts'
 import { TaskError } from './errors.ts'
 
 /** Version of the envelope encoding. */
-export const ENVELOPE_VERSION = 1
+export const ENVELOPE_VERSION = 2
 /** Signing domain of envelopes. */
 export const ENVELOPE_DOMAIN = 'task-envelope'
 /** Most workers one task may ask for. */
@@ -51,6 +53,8 @@ export interface TaskEnvelope {
   readonly deadline: number
   /** SHA-256 of the 32-byte assignment seed, revealed when workers are assigned. */
   readonly seedCommit: Uint8Array
+  /** The submitter's X25519 agreement key: workers open the payload from it and seal results to it. */
+  readonly agreement: Uint8Array
   readonly sig: Uint8Array
   /** The encoded envelope (what travels). */
   readonly bytes: Uint8Array
@@ -88,7 +92,7 @@ function bad (why: string): TaskError {
 }
 
 function unsignedFields (f: Omit<TaskEnvelope, 'id' | 'sig' | 'bytes'>): CborValue[] {
-  return [ENVELOPE_VERSION, f.type, f.submitter, f.digest, f.size, f.cap, f.priority, f.redundancy, f.created, f.deadline, f.seedCommit]
+  return [ENVELOPE_VERSION, f.type, f.submitter, f.digest, f.size, f.cap, f.priority, f.redundancy, f.created, f.deadline, f.seedCommit, f.agreement]
 }
 
 function check (f: Omit<TaskEnvelope, 'id' | 'sig' | 'bytes'>): void {
@@ -99,7 +103,7 @@ function check (f: Omit<TaskEnvelope, 'id' | 'sig' | 'bytes'>): void {
   if (!Number.isSafeInteger(f.created) || f.created < 0) throw bad('created must be a non-negative integer of ms')
   const span = f.deadline - f.created
   if (!Number.isSafeInteger(f.deadline) || span < MIN_TASK_SPAN_MS || span > MAX_TASK_SPAN_MS) throw bad(`the deadline must be ${MIN_TASK_SPAN_MS} ms to 7 days after creation`)
-  if (f.submitter.length !== 32 || f.digest.length !== 32 || f.seedCommit.length !== 32) throw bad('submitter, digest and seedCommit are 32 bytes each')
+  if (f.submitter.length !== 32 || f.digest.length !== 32 || f.seedCommit.length !== 32 || f.agreement.length !== 32) throw bad('submitter, digest, seedCommit and agreement are 32 bytes each')
   if (typeof f.cap !== 'bigint' || f.cap < 0n) throw bad('cap must be a non-negative bigint of micro-credits')
   // Every replica is paid the table price, so the escrow must cover full replication.
   const price = priceTask({ type: f.type, size: f.size, priority: f.priority }) * BigInt(f.redundancy)
@@ -113,7 +117,7 @@ function check (f: Omit<TaskEnvelope, 'id' | 'sig' | 'bytes'>): void {
  * @example
  * const env = await createEnvelope(me, 'net', { type: 'encryption', payload, size, cap, redundancy: 3, created, deadline, seed })
  */
-export async function createEnvelope (signer: MessageSigner & { publicKey: Uint8Array }, networkId: string, init: EnvelopeInit): Promise<TaskEnvelope> {
+export async function createEnvelope (signer: MessageSigner & { publicKey: Uint8Array, agreementPublicKey: Uint8Array }, networkId: string, init: EnvelopeInit): Promise<TaskEnvelope> {
   if (!(init.payload instanceof Uint8Array)) throw bad('payload must be bytes')
   if (!(init.seed instanceof Uint8Array) || init.seed.length !== 32) throw bad('seed must be 32 bytes')
   const fields = {
@@ -126,7 +130,8 @@ export async function createEnvelope (signer: MessageSigner & { publicKey: Uint8
     redundancy: init.redundancy,
     created: init.created,
     deadline: init.deadline,
-    seedCommit: sha256(init.seed)
+    seedCommit: sha256(init.seed),
+    agreement: signer.agreementPublicKey
   }
   check(fields)
   const unsigned = encodeCanonical(unsignedFields(fields))
@@ -153,10 +158,10 @@ export function readEnvelope (networkId: string, bytes: Uint8Array): TaskEnvelop
   } catch (err) {
     throw bad(`envelope does not decode: ${(err as Error).message}`)
   }
-  if (!Array.isArray(value) || value.length !== 12 || value[0] !== ENVELOPE_VERSION) throw bad('envelope is not a version-1 array of 12 fields')
-  const [, type, submitter, digest, size, cap, priority, redundancy, created, deadline, seedCommit, sig] = value
+  if (!Array.isArray(value) || value.length !== 13 || value[0] !== ENVELOPE_VERSION) throw bad('envelope is not a version-2 array of 13 fields')
+  const [, type, submitter, digest, size, cap, priority, redundancy, created, deadline, seedCommit, agreement, sig] = value
   if (typeof type !== 'string' || typeof priority !== 'string') throw bad('type and priority are text')
-  if (!(submitter instanceof Uint8Array) || !(digest instanceof Uint8Array) || !(seedCommit instanceof Uint8Array) || !(sig instanceof Uint8Array)) throw bad('keys, digests and signature are bytes')
+  if (!(submitter instanceof Uint8Array) || !(digest instanceof Uint8Array) || !(seedCommit instanceof Uint8Array) || !(agreement instanceof Uint8Array) || !(sig instanceof Uint8Array)) throw bad('keys, digests and signature are bytes')
   const int = (v: CborValue | undefined): number => {
     if (typeof v === 'number') return v
     if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= 0n) return Number(v)
@@ -174,7 +179,8 @@ export function readEnvelope (networkId: string, bytes: Uint8Array): TaskEnvelop
     redundancy: int(redundancy),
     created: int(created),
     deadline: int(deadline),
-    seedCommit
+    seedCommit,
+    agreement
   }
   check(fields)
   if (sig.length !== 64) throw bad('signature is 64 bytes')

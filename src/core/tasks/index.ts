@@ -1,5 +1,5 @@
 /**
- * Tasks: the envelope a submitter signs, the protocol messages, worker selection and commitments,
+ * Tasks: the envelope a submitter signs, the protocol messages (and what travels sealed), worker selection and commitments,
  * verification (tally, referee, adaptive replication) and the submitter's state machine.
  */
 export { TaskError, TASK_ERROR_CODES } from './errors.ts'
@@ -10,3 +10,4 @@ export * from './assignment.ts'
 export * from './verification.ts'
 export * from './coordinator.ts'
 export * from './settlement.ts'
+export * from './sealed.ts'

@@ -6,11 +6,11 @@
  *
  *   submitter                         worker
  *   the signed envelope       ──▶     (gossiped as it is on the task topic: it carries its own signature)
- *                             ◀──     claim {}
- *   assign {seed, workers, payload} ─▶  (to each chosen worker)
+ *                             ◀──     claim {agree, binding}   (the worker's X25519 key and its binding signature)
+ *   assign {seed, workers, sealed} ─▶   (to each chosen worker; `sealed`: the payload, boxed to it, sealed.ts)
  *                             ◀──     commit {commitment}
  *   open {}                   ──▶     (the quorum's commits are in, or the commit phase ended)
- *                             ◀──     reveal {result, nonce, resultSig}
+ *                             ◀──     reveal {sealed}   ([result, nonce, resultSig], boxed to the submitter)
  *   certify {event}           ──▶     (per batch, to its paid workers: the signed settle event; `task` is its id)
  *                             ◀──     endorse {sig}   (over the batch statement, if every task it pays this worker for has its result)
  *   settled {sigs}            ──▶     (the quorum's endorsements: the worker mints its reward, naming the settle event in deps)
@@ -27,7 +27,7 @@ import { TaskError } from './errors.ts'
 
 /** Version of the message encoding. */
 export const MESSAGE_VERSION = 1
-/** Largest encoded message (payloads and results travel inside assign and reveal). */
+/** Largest encoded message (payloads and results travel, sealed, inside assign and reveal). */
 export const MAX_MESSAGE_BYTES = 64 << 20
 
 /** The message kinds, in protocol order. @example TASK_MESSAGE_KINDS.includes('commit') */
@@ -37,11 +37,11 @@ export type TaskMessageKind = typeof TASK_MESSAGE_KINDS[number]
 
 /** The body of each kind. */
 export interface TaskMessageBodies {
-  claim: Record<string, never>
-  assign: { seed: Uint8Array, workers: Uint8Array[], payload: Uint8Array }
+  claim: { agree: Uint8Array, binding: Uint8Array }
+  assign: { seed: Uint8Array, workers: Uint8Array[], sealed: Uint8Array }
   commit: { commitment: Uint8Array }
   open: Record<string, never>
-  reveal: { result: Uint8Array, nonce: Uint8Array, resultSig: Uint8Array }
+  reveal: { sealed: Uint8Array }
   certify: { event: Uint8Array }
   endorse: { sig: Uint8Array }
   settled: { sigs: Uint8Array }
@@ -65,11 +65,11 @@ function bad (why: string): TaskError {
 
 type Field = 'bytes32' | 'bytes64' | 'bytes' | 'keys' | 'uint' | 'text'
 const SCHEMA: { readonly [K in TaskMessageKind]: Readonly<Record<string, Field>> } = {
-  claim: {},
-  assign: { seed: 'bytes32', workers: 'keys', payload: 'bytes' },
+  claim: { agree: 'bytes32', binding: 'bytes64' },
+  assign: { seed: 'bytes32', workers: 'keys', sealed: 'bytes' },
   commit: { commitment: 'bytes32' },
   open: {},
-  reveal: { result: 'bytes', nonce: 'bytes32', resultSig: 'bytes64' },
+  reveal: { sealed: 'bytes' },
   certify: { event: 'bytes' },
   endorse: { sig: 'bytes64' },
   settled: { sigs: 'bytes' },

@@ -22,6 +22,7 @@ describe('task envelope', () => {
     assert.deepEqual(back.id, env.id)
     assert.equal(back.cap, env.cap)
     assert.deepEqual(back.seedCommit, sha256(base.seed))
+    assert.deepEqual(back.agreement, alice.agreementPublicKey)
     assert.ok(payloadMatches(back, payload))
     assert.ok(!payloadMatches(back, new Uint8Array([1, 2, 4])))
     assert.deepEqual(phases(env), { commitBy: 8000, revealBy: 10_000, settleBy: 11_000 })
@@ -49,6 +50,14 @@ describe('task envelope', () => {
     raised[5] = env.cap + 1n
     const forged = readEnvelope(NET, encodeCanonical(raised)) // shape is fine
     assert.equal(await verifyEnvelope(NET, forged), false)
+    // Another agreement key (to read the payload sealed from it): another id, and no valid signature.
+    const rekeyed = decodeCanonical(env.bytes) as unknown[]
+    rekeyed[11] = bob.agreementPublicKey
+    const swapped = readEnvelope(NET, encodeCanonical(rekeyed))
+    assert.notDeepEqual(swapped.id, env.id)
+    assert.equal(await verifyEnvelope(NET, swapped), false)
+    rekeyed[11] = new Uint8Array(31)
+    assert.throws(() => readEnvelope(NET, encodeCanonical(rekeyed)), isCode('ERR_TASK_BAD_ENVELOPE'))
     assert.equal(ENVELOPE_DOMAIN, 'task-envelope')
   })
 

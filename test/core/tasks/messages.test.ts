@@ -12,11 +12,11 @@ describe('task messages', () => {
   it('round-trip every kind with its sender', async () => {
     const k32 = new Uint8Array(32).fill(1)
     const bodies = {
-      claim: {},
-      assign: { seed: k32, workers: [k32], payload: new Uint8Array([1, 2]) },
+      claim: { agree: k32, binding: new Uint8Array(64) },
+      assign: { seed: k32, workers: [k32], sealed: new Uint8Array([1, 2]) },
       commit: { commitment: k32 },
       open: {},
-      reveal: { result: new Uint8Array([5]), nonce: k32, resultSig: new Uint8Array(64) },
+      reveal: { sealed: new Uint8Array([5]) },
       certify: { event: k32 },
       endorse: { sig: new Uint8Array(64) },
       settled: { sigs: new Uint8Array([1]) },
@@ -49,8 +49,10 @@ describe('task messages', () => {
   it('refuses bodies that do not fit their kind, before signing and after', async () => {
     await assert.rejects(signTaskMessage(alice, NET, 'commit', task, { commitment: new Uint8Array(31) }), bad)
     await assert.rejects(signTaskMessage(alice, NET, 'claim', task, { extra: 1 } as never), bad)
+    await assert.rejects(signTaskMessage(alice, NET, 'claim', task, { agree: new Uint8Array(31), binding: new Uint8Array(64) }), bad)
+    await assert.rejects(signTaskMessage(alice, NET, 'reveal', task, { result: new Uint8Array(1), nonce: new Uint8Array(32), resultSig: new Uint8Array(64) } as never), bad, 'a reveal in clear is refused')
     await assert.rejects(signTaskMessage(alice, NET, 'nope' as never, task, {} as never), bad)
-    await assert.rejects(signTaskMessage(alice, NET, 'claim', new Uint8Array(3), {}), bad)
+    await assert.rejects(signTaskMessage(alice, NET, 'open', new Uint8Array(3), {}), bad)
     const bytes = await signTaskMessage(alice, NET, 'commit', task, { commitment: new Uint8Array(32) })
     for (let cut = 0; cut < bytes.length; cut += 9) await assert.rejects(openTaskMessage(NET, bytes.slice(0, cut)), bad)
   })
