@@ -5,12 +5,16 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { credits, priceTask } from '../../src/core/economy/index.ts'
-import { Identity } from '../../src/core/identity/index.ts'
+import { Identity, PairBox } from '../../src/core/identity/index.ts'
+import { toHex } from '../../src/core/bytes.ts'
+import { decodeCanonical } from '../../src/core/codec/index.ts'
 import { KernelError, encodeEncryptionPayload, decodeEncryptionOutput, KERNELS } from '../../src/core/kernels/index.ts'
 import { Account, Ledger } from '../../src/core/ledger/index.ts'
-import { TaskError } from '../../src/core/tasks/index.ts'
+import { MAX_MESSAGE_BYTES, TaskError, commitment, createEnvelope, frameTaskMessage, openPayload, openTaskMessage, readEnvelope } from '../../src/core/tasks/index.ts'
 import { EdgeNode } from '../../src/runtime/edge-node.ts'
 import { MemoryNetwork } from '../../src/runtime/memory-network.ts'
+import type { MemoryTransport } from '../../src/runtime/memory-network.ts'
+import { TASK_DIRECT_TOPIC, TASK_TOPIC } from '../../src/runtime/context.ts'
 import { WorkerThreadsPool } from '../../src/adapters/workers/index.ts'
 import type { EdgeNodeInit } from '../../src/runtime/edge-node.ts'
 
@@ -170,5 +174,118 @@ describe('EdgeNode lifecycle', () => {
     } finally {
       await pool.close()
     }
+  })
+})
+
+describe('EdgeNode sealing (payloads and results end to end)', () => {
+  /** A submitter, two EdgeNode workers and one raw peer `raw` (staked) that speaks the protocol by hand. */
+  async function rig (): Promise<{ n: Net, raw: Identity, rawT: MemoryTransport, bad: Array<[string, string]>, wire: Array<{ from: Uint8Array, data: Uint8Array }> }> {
+    const ids = await Promise.all(Array.from({ length: 4 }, async () => await Identity.generate()))
+    const [subId, rawId, ...workerIds] = ids as [Identity, Identity, ...Identity[]]
+    const ledger = Ledger.create({ config: { networkId: NET, genesis: ids.map(id => ({ account: id.publicKey, amount: credits(10_000) })) } })
+    const clock = { now: () => Date.now() }
+    for (const id of ids) await new Account({ ledger, signer: id, clock }).stake(credits(200))
+    const net = new MemoryNetwork({ seed: 11 })
+    const bad: Array<[string, string]> = []
+    const wire: Array<{ from: Uint8Array, data: Uint8Array }> = []
+    net.tap = (from, _to, topic, data) => { if (topic === TASK_DIRECT_TOPIC) wire.push({ from, data }) }
+    const common = { ledger, submitter: { spotCheckRate: 0, roundMs: 300 }, onBadMessage: (from: Uint8Array, error: TaskError) => { bad.push([toHex(from), error.code]) } }
+    const submitter = await EdgeNode.create({ ...common, identity: subId, transport: net.join(subId.publicKey), worker: { enabled: false } })
+    const workers = await Promise.all(workerIds.map(async id => await EdgeNode.create({ ...common, identity: id, transport: net.join(id.publicKey) })))
+    const rawT = net.join(rawId.publicKey)
+    return { n: { ledger, submitter, workers, poor: submitter, network: net }, raw: rawId, rawT, bad, wire }
+  }
+  const contains = (hay: Uint8Array, needle: Uint8Array): boolean => {
+    outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+      for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer
+      return true
+    }
+    return false
+  }
+
+  it('no direct message carries the payload or a result in clear', async () => {
+    const { n, rawT, wire } = await rig()
+    after(async () => { await stopAll(n) })
+    await rawT.close() // two honest workers and the submitter only
+    const payload = payloadOf(crypto.getRandomValues(new Uint8Array(48)))
+    const result = await n.submitter.submit({ type: 'encryption', payload, options: { redundancy: 2 } })
+    assert.equal(result.verified, true)
+    const kinds = new Set<string>()
+    for (const { data } of wire) {
+      kinds.add((decodeCanonical(data, MAX_MESSAGE_BYTES) as unknown[])[1] as string)
+      assert.ok(!contains(data, payload.subarray(0, 40)), 'the payload travels sealed')
+      assert.ok(!contains(data, result.output.subarray(0, 40)), 'the result travels sealed')
+    }
+    assert.ok(kinds.has('assign') && kinds.has('reveal'))
+  })
+
+  it('an assignment whose box does not open is a bad message from the submitter; the worker runs nothing', async () => {
+    const { n, raw, rawT, bad } = await rig()
+    after(async () => { await rawT.close(); await stopAll(n) })
+    // `raw` submits by hand: it gossips a signed envelope, then answers each claim with garbage.
+    const assigned: unknown[] = []
+    for (const w of n.workers) w.on('task:assigned', d => assigned.push(d))
+    const seed = crypto.getRandomValues(new Uint8Array(32))
+    const payload = payloadOf(new Uint8Array([1, 2, 3]))
+    const now = Date.now()
+    const env = await createEnvelope(raw, NET, { type: 'encryption', payload, size: 3, cap: credits(1), redundancy: 1, created: now, deadline: now + 5000, seed })
+    const claims: Uint8Array[] = []
+    rawT.onMessage((from, topic, data) => {
+      if (topic !== TASK_DIRECT_TOPIC) return
+      void openTaskMessage(NET, data, from).then(msg => {
+        if (msg.kind !== 'claim') return
+        claims.push(from)
+        rawT.send(from, TASK_DIRECT_TOPIC, frameTaskMessage('assign', env.id, raw.publicKey, { seed, workers: [from], sealed: new Uint8Array(80).fill(7) }))
+      })
+    })
+    rawT.publish(TASK_TOPIC, env.bytes)
+    for (let i = 0; i < 100 && bad.length < claims.length + (claims.length === 0 ? 1 : 0); i++) await new Promise(resolve => setTimeout(resolve, 10))
+    assert.ok(claims.length >= 1, 'a worker claimed')
+    assert.deepEqual(bad, claims.map(() => [toHex(raw.publicKey), 'ERR_TASK_BAD_MESSAGE']))
+    assert.equal(assigned.length, 0, 'nothing ran')
+  })
+
+  it('a claim with a forged key binding, and a reveal whose box does not open, are bad messages from the worker', async () => {
+    const { n, raw, rawT, bad } = await rig()
+    for (const w of n.workers) w.pause() // the raw peer is the only worker
+    const box = new PairBox(raw, { networkId: NET })
+    const forged = new Uint8Array(64).fill(1)
+    let claimedOnce = false
+    const sent: string[] = []
+    const reply = (to: Uint8Array, bytes: Uint8Array, kind: string): void => { sent.push(kind); rawT.send(to, TASK_DIRECT_TOPIC, bytes) }
+    let env: ReturnType<typeof readEnvelope> | undefined
+    rawT.onMessage((from, topic, data) => {
+      if (topic === TASK_TOPIC) {
+        env = readEnvelope(NET, data)
+        // First a claim whose binding is forged, then an honest one.
+        const binding = claimedOnce ? undefined : forged
+        claimedOnce = true
+        void (async () => {
+          reply(from, frameTaskMessage('claim', (env as NonNullable<typeof env>).id, raw.publicKey, { agree: raw.agreementPublicKey, binding: binding ?? await box.binding() }), 'claim')
+        })()
+        return
+      }
+      if (topic !== TASK_DIRECT_TOPIC || env === undefined) return
+      const e = env
+      void openTaskMessage(NET, data, from).then(async msg => {
+        if (msg.kind === 'assign') {
+          const payload = await openPayload(box, e, msg.body.sealed)
+          const result = await (KERNELS.encryption as NonNullable<typeof KERNELS.encryption>).run(payload)
+          reply(from, frameTaskMessage('commit', e.id, raw.publicKey, { commitment: commitment(NET, e.id, raw.publicKey, result, new Uint8Array(32)) }), 'commit')
+        } else if (msg.kind === 'open') {
+          reply(from, frameTaskMessage('reveal', e.id, raw.publicKey, { sealed: new Uint8Array(90).fill(3) }), 'reveal')
+        }
+      })
+    })
+    const task = n.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array([4])), options: { redundancy: 1, timeout: 1500 } })
+    after(async () => { await rawT.close(); await stopAll(n) })
+    // The forged claim is refused; the task is announced again and the honest claim is drawn; its
+    // reveal does not open, so nothing was revealed and the task fails.
+    await assert.rejects(task, code('ERR_TASK_NOT_VERIFIED'))
+    assert.deepEqual(sent.slice(0, 2), ['claim', 'claim'])
+    assert.ok(sent.includes('reveal'), 'the raw worker was drawn, committed and revealed')
+    const rawKey = toHex(raw.publicKey)
+    assert.deepEqual(bad.filter(([who]) => who === rawKey), [[rawKey, 'ERR_TASK_BAD_MESSAGE'], [rawKey, 'ERR_TASK_BAD_MESSAGE']])
+    assert.equal(n.ledger.account(n.submitter.publicKey).reserved, 0n, 'nothing was applied: the escrow came back whole')
   })
 })
