@@ -28,7 +28,8 @@
  * field that names it) before anything is sealed to it. Every failure to open is the same error,
  * ERR_SEAL_OPEN_FAILED, as in seal.ts.
  */
-import { concatBytes, toHex } from '../bytes.ts'
+import { concatBytes, toKey } from '../bytes.ts'
+import { aesGcmOpen, aesGcmSeal } from './aes-gcm.ts'
 import { IdentityError } from './errors.ts'
 import { signedBytes } from './domain.ts'
 import { ED25519_PUBLIC_KEY_LENGTH } from './ed25519.ts'
@@ -75,8 +76,10 @@ export interface PairBoxOptions {
   readonly randomBytes?: (n: number) => Uint8Array
 }
 
+/** One direction's key under one key id, and the fixed start of its additional data. */
+interface DirectionKey { readonly key: Uint8Array, readonly aadPrefix: Uint8Array }
 /** The key a sender seals to one peer under, and how often it has been used. */
-interface Outgoing { readonly keyId: Uint8Array, readonly key: Promise<WebCryptoKey>, used: number }
+interface Outgoing { readonly keyId: Uint8Array, readonly key: Promise<DirectionKey>, used: number }
 
 /** A Map kept in least-recently-used order, at most `limit` entries. */
 class Lru<V> {
@@ -127,7 +130,7 @@ export class PairBox {
   /** Per peer: the shared secret as an HKDF key, or null when the peer's key is unusable. */
   readonly #shared: Lru<Promise<WebCryptoKey | null>>
   readonly #outgoing: Lru<Outgoing>
-  readonly #incoming: Lru<WebCryptoKey>
+  readonly #incoming: Lru<DirectionKey>
   #binding: Promise<Uint8Array> | undefined
 
   constructor (identity: Identity, options: PairBoxOptions) {
@@ -166,7 +169,7 @@ export class PairBox {
 
   /** X25519 with a peer, as an HKDF key; null for a key of small order (or one WebCrypto refuses). */
   async #sharedWith (peer: BoxPeer): Promise<WebCryptoKey | null> {
-    const id = toHex(peer.agreementPublicKey)
+    const id = toKey(peer.agreementPublicKey)
     let shared = this.#shared.get(id)
     if (shared === undefined) {
       shared = deriveShared(agreementPrivateKey(this.#identity), peer.agreementPublicKey)
@@ -175,16 +178,18 @@ export class PairBox {
     return await shared
   }
 
-  async #key (shared: WebCryptoKey, keyId: Uint8Array, sender: BoxPeer, recipient: BoxPeer, usage: 'encrypt' | 'decrypt'): Promise<WebCryptoKey> {
+  /**
+   * The raw AES-256 key from sender to recipient under a key id (kept as bytes: aes-gcm.ts), and
+   * the additional data up to the caller's context: signedBytes(net, AAD_TYPE, x) is a fixed prefix
+   * followed by x, so only the context is appended per message.
+   */
+  async #key (shared: WebCryptoKey, keyId: Uint8Array, sender: BoxPeer, recipient: BoxPeer): Promise<DirectionKey> {
     const info = signedBytes(this.#networkId, KEY_TYPE,
       concatBytes(sender.publicKey, sender.agreementPublicKey, recipient.publicKey, recipient.agreementPublicKey))
     const bits = await crypto.subtle.deriveBits(
       { name: 'HKDF', hash: 'SHA-256', salt: asBufferSource(keyId), info: asBufferSource(info) }, shared, 256)
-    return await crypto.subtle.importKey('raw', bits, { name: 'AES-GCM' }, false, [usage])
-  }
-
-  #aad (header: Uint8Array, sender: Uint8Array, recipient: Uint8Array, context: Uint8Array): Uint8Array<ArrayBuffer> {
-    return asBufferSource(signedBytes(this.#networkId, AAD_TYPE, concatBytes(header, sender, recipient, context)))
+    const aadPrefix = signedBytes(this.#networkId, AAD_TYPE, concatBytes(new Uint8Array([BOX_VERSION]), keyId, sender.publicKey, recipient.publicKey))
+    return { key: new Uint8Array(bits), aadPrefix }
   }
 
   /**
@@ -197,24 +202,26 @@ export class PairBox {
   async seal (to: BoxPeer, plaintext: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
     checkPeer(to)
     if (!(plaintext instanceof Uint8Array) || !(context instanceof Uint8Array)) throw new TypeError('plaintext and context must be Uint8Arrays')
-    const id = toHex(to.publicKey) + toHex(to.agreementPublicKey)
+    const id = toKey(to.publicKey) + toKey(to.agreementPublicKey)
     let out = this.#outgoing.get(id)
     if (out === undefined || out.used >= this.#maxMessagesPerKey) {
       const shared = await this.#sharedWith(to)
       if (shared === null) throw new IdentityError('ERR_BAD_AGREEMENT_KEY', 'the peer agreement key is of small order (all-zero shared secret)')
       const keyId = this.#randomBytes(BOX_KEY_ID_LENGTH)
       if (!(keyId instanceof Uint8Array) || keyId.length !== BOX_KEY_ID_LENGTH) throw new TypeError('randomBytes returned the wrong length')
-      out = { keyId, key: this.#key(shared, keyId, this.self, to, 'encrypt'), used: 0 }
+      out = { keyId: new Uint8Array(keyId), key: this.#key(shared, keyId, this.self, to), used: 0 }
       this.#outgoing.set(id, out)
     }
     out.used++
     const iv = this.#randomBytes(IV_LENGTH)
-    const header = concatBytes(new Uint8Array([BOX_VERSION]), out.keyId, iv)
-    const key = await out.key
-    const ciphertext = new Uint8Array(await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: asBufferSource(iv), additionalData: this.#aad(header.subarray(0, 1 + BOX_KEY_ID_LENGTH), this.#identity.publicKey, to.publicKey, context), tagLength: TAG_LENGTH * 8 },
-      key, asBufferSource(plaintext)))
-    return concatBytes(header, ciphertext)
+    if (!(iv instanceof Uint8Array) || iv.length !== IV_LENGTH) throw new TypeError('randomBytes returned the wrong length')
+    const { key, aadPrefix } = await out.key
+    // The cipher leaves room for the header in front: one allocation for the whole box.
+    const boxed = await aesGcmSeal(key, iv, plaintext, concatBytes(aadPrefix, context), HEADER_LENGTH)
+    boxed[0] = BOX_VERSION
+    boxed.set(out.keyId, 1)
+    boxed.set(iv, 1 + BOX_KEY_ID_LENGTH)
+    return boxed
   }
 
   /**
@@ -232,19 +239,17 @@ export class PairBox {
     if (!(boxed instanceof Uint8Array) || boxed.length < BOX_OVERHEAD || boxed[0] !== BOX_VERSION) throw openFailed()
     const keyId = boxed.subarray(1, 1 + BOX_KEY_ID_LENGTH)
     const iv = boxed.subarray(1 + BOX_KEY_ID_LENGTH, HEADER_LENGTH)
-    const id = toHex(from.publicKey) + toHex(from.agreementPublicKey) + toHex(keyId)
+    const id = toKey(from.publicKey) + toKey(from.agreementPublicKey) + toKey(keyId)
     let key = this.#incoming.get(id)
     const known = key !== undefined
     if (key === undefined) {
       const shared = await this.#sharedWith(from)
       if (shared === null) throw openFailed()
-      key = await this.#key(shared, keyId, from, this.self, 'decrypt')
+      key = await this.#key(shared, keyId, from, this.self)
     }
     let plaintext: Uint8Array
     try {
-      plaintext = new Uint8Array(await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: asBufferSource(iv), additionalData: this.#aad(boxed.subarray(0, 1 + BOX_KEY_ID_LENGTH), from.publicKey, this.#identity.publicKey, context), tagLength: TAG_LENGTH * 8 },
-        key, asBufferSource(boxed.subarray(HEADER_LENGTH))))
+      plaintext = await aesGcmOpen(key.key, iv, boxed.subarray(HEADER_LENGTH), concatBytes(key.aadPrefix, context))
     } catch (err) {
       throw openFailed(err)
     }

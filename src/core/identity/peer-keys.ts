@@ -4,7 +4,7 @@
  * sends its key with every claim costs one Ed25519 verification in all, not one per claim.
  * Bounded: the least recently used peers are forgotten first, and verified again if they return.
  */
-import { equalBytes, toHex } from '../bytes.ts'
+import { equalBytes, toKey } from '../bytes.ts'
 import { verifyAgreementBinding } from './keys.ts'
 
 /** Default number of peers remembered. */
@@ -37,7 +37,7 @@ export class PeerKeys {
    * await keys.learn(peer.publicKey, peer.agreementPublicKey, peer.binding) // true
    */
   async learn (publicKey: Uint8Array, agreementPublicKey: Uint8Array, binding: Uint8Array): Promise<boolean> {
-    const id = toHex(publicKey)
+    const id = toKey(publicKey)
     const known = this.#keys.get(id)
     if (known !== undefined && equalBytes(known, agreementPublicKey)) {
       this.#keys.delete(id)
@@ -53,7 +53,7 @@ export class PeerKeys {
 
   /** The verified agreement key of a peer, if remembered. @example keys.get(worker) */
   get (publicKey: Uint8Array): Uint8Array | undefined {
-    return this.#keys.get(toHex(publicKey))
+    return this.#keys.get(toKey(publicKey))
   }
 
   /** Peers remembered. @example keys.size <= maxPeers */
