@@ -5,7 +5,8 @@
  *
  * - liars return a wrong result for every task: independent liars each a different one, colluding
  *   liars (`collude`) all the same wrong answer;
- * - copiers never compute: they commit to noise and reveal a co-worker's result they eavesdropped;
+ * - copiers never compute: they commit to noise and reveal a co-worker's result they eavesdropped
+ *   (reveals are sealed to the submitter; the simulation hands copiers the plaintext anyway);
  * - crashers stop (leave the network) at a random moment of the run.
  *
  * Simulation-only simplification, stated: every node appends to ONE shared in-memory ledger
