@@ -24,6 +24,10 @@
  *   caller's `context` (the task protocol puts the task id and message kind there), so a boxed
  *   message cannot be moved to another task, kind, peer or network.
  *
+ * The derived AES keys are kept as bytes in this object (node:crypto wants a KeyObject made from
+ * bytes), not as CryptoKeys: they are per-pair session keys, and the identity's own X25519
+ * private key stays a WebCrypto key, used only for the X25519 step and never read here.
+ *
  * A peer's agreement key must be bound to its Ed25519 key (verifyAgreementBinding, or a signed
  * field that names it) before anything is sealed to it. Every failure to open is the same error,
  * ERR_SEAL_OPEN_FAILED, as in seal.ts.
