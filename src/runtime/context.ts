@@ -68,7 +68,10 @@ export class RuntimeContext {
     this.random = init.random
     this.randomBytes = init.randomBytes
     this.emit = init.emit
-    this.box = new PairBox(init.identity, { networkId: this.networkId, randomBytes: init.randomBytes })
+    // Key ids and IVs always come from the platform's CSPRNG, never from `randomBytes` (which a
+    // simulation seeds): a seeded source replayed after a restart would repeat (key id, IV) pairs
+    // under the same static keys, and a repeated GCM nonce gives the key away (SP 800-38D §8).
+    this.box = new PairBox(init.identity, { networkId: this.networkId })
     this.peerKeys = new PeerKeys({ networkId: this.networkId })
   }
 

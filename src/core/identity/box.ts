@@ -76,7 +76,11 @@ export interface PairBoxOptions {
   readonly maxPeers?: number
   /** Messages sealed to one peer under one key id before a fresh key id. Default 2^28. */
   readonly maxMessagesPerKey?: number
-  /** Random bytes for key ids and IVs (default crypto.getRandomValues; tests pass a seeded one). */
+  /**
+   * Random bytes for key ids and IVs. Default crypto.getRandomValues; a known-answer test passes a
+   * fixed one. Never a seeded source in a running node: replayed after a restart it would repeat
+   * (key id, IV) under the same static keys, and a repeated GCM nonce gives the key away.
+   */
   readonly randomBytes?: (n: number) => Uint8Array
 }
 
