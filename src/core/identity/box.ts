@@ -151,7 +151,7 @@ export class PairBox {
     if (!Number.isSafeInteger(this.#maxMessagesPerKey) || this.#maxMessagesPerKey < 1 || this.#maxMessagesPerKey > 2 ** 32) {
       throw new RangeError('maxMessagesPerKey must be an integer in 1..2^32')
     }
-    this.#randomBytes = options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)))
+    this.#randomBytes = options.randomBytes ?? pooledRandom()
     this.#shared = new Lru(maxPeers)
     this.#outgoing = new Lru(maxPeers)
     // A sender normally keeps one key id per session; room for a restart or two per peer.
@@ -264,6 +264,22 @@ export class PairBox {
     // Cached only once a message under it opened: forged key ids cost their sender, not the cache.
     if (!known) this.#incoming.set(id, key)
     return plaintext
+  }
+}
+
+/**
+ * CSPRNG bytes drawn 4 KiB at a time: one getRandomValues call per ~140 boxes instead of one per
+ * box (it was ~1.5 µs a call here). A filled pool is replaced, never overwritten, so the views
+ * handed out stay valid, and each byte is handed out once.
+ */
+function pooledRandom (): (n: number) => Uint8Array {
+  let pool = new Uint8Array(0)
+  let at = 0
+  return (n) => {
+    if (at + n > pool.length) { pool = crypto.getRandomValues(new Uint8Array(Math.max(4096, n))); at = 0 }
+    const out = pool.subarray(at, at + n)
+    at += n
+    return out
   }
 }
 

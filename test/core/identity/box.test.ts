@@ -67,6 +67,18 @@ describe('identity', () => {
       assert.deepEqual(await b.open(peer(alice), await a.seal(peer(bob), new Uint8Array(0), ctx), ctx), new Uint8Array(0))
     })
 
+    it('never repeats an IV (500 boxes, across refills of its random pool)', async () => {
+      const a = new PairBox(alice, { networkId: NET })
+      const b = new PairBox(bob, { networkId: NET })
+      const ivs = new Set<string>()
+      for (let i = 0; i < 500; i++) {
+        const boxed = await a.seal(peer(bob), utf8(`m${i}`), ctx)
+        ivs.add(toHex(boxed.subarray(1 + BOX_KEY_ID_LENGTH, 29)))
+        if (i % 97 === 0) assert.deepEqual(await b.open(peer(alice), boxed, ctx), utf8(`m${i}`))
+      }
+      assert.equal(ivs.size, 500)
+    })
+
     it('matches a known answer recomputed from RFC 7748 / RFC 8032 keys with @noble (X25519, HKDF) and AES-GCM', async () => {
       assert.equal(toHex(x25519.getSharedSecret(ALICE_X, x25519.getPublicKey(BOB_X))), RFC7748_SHARED)
       const a = new PairBox(alice, { networkId: NET, randomBytes: counting() })
