@@ -32,7 +32,7 @@
  * field that names it) before anything is sealed to it. Every failure to open is the same error,
  * ERR_SEAL_OPEN_FAILED, as in seal.ts.
  */
-import { concatBytes, toKey } from '../bytes.ts'
+import { concatBytes, equalBytes, toKey } from '../bytes.ts'
 import { aesGcmOpen, aesGcmSeal } from './aes-gcm.ts'
 import { IdentityError } from './errors.ts'
 import { signedBytes } from './domain.ts'
@@ -84,10 +84,10 @@ export interface PairBoxOptions {
   readonly randomBytes?: (n: number) => Uint8Array
 }
 
-/** One direction's key under one key id, and the fixed start of its additional data. */
-interface DirectionKey { readonly key: Uint8Array, readonly aadPrefix: Uint8Array }
+/** One direction's key under one key id, the fixed start of its additional data, and whose it is. */
+interface DirectionKey { readonly key: Uint8Array, readonly aadPrefix: Uint8Array, readonly sender: BoxPeer }
 /** The key a sender seals to one peer under, and how often it has been used. */
-interface Outgoing { readonly keyId: Uint8Array, readonly key: Promise<DirectionKey>, used: number }
+interface Outgoing { readonly keyId: Uint8Array, readonly peerAgreement: Uint8Array, readonly key: Promise<DirectionKey>, used: number }
 
 /** A Map kept in least-recently-used order, at most `limit` entries. */
 class Lru<V> {
@@ -197,7 +197,7 @@ export class PairBox {
     const bits = await crypto.subtle.deriveBits(
       { name: 'HKDF', hash: 'SHA-256', salt: asBufferSource(keyId), info: asBufferSource(info) }, shared, 256)
     const aadPrefix = signedBytes(this.#networkId, AAD_TYPE, concatBytes(new Uint8Array([BOX_VERSION]), keyId, sender.publicKey, recipient.publicKey))
-    return { key: new Uint8Array(bits), aadPrefix }
+    return { key: new Uint8Array(bits), aadPrefix, sender }
   }
 
   /**
@@ -210,14 +210,16 @@ export class PairBox {
   async seal (to: BoxPeer, plaintext: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
     checkPeer(to)
     if (!(plaintext instanceof Uint8Array) || !(context instanceof Uint8Array)) throw new TypeError('plaintext and context must be Uint8Arrays')
-    const id = toKey(to.publicKey) + toKey(to.agreementPublicKey)
+    // Cache ids are short flat strings (one key, compared after): a concatenation of several would
+    // be rehashed on every lookup, which cost more than the cipher here.
+    const id = toKey(to.publicKey)
     let out = this.#outgoing.get(id)
-    if (out === undefined || out.used >= this.#maxMessagesPerKey) {
+    if (out === undefined || out.used >= this.#maxMessagesPerKey || !equalBytes(out.peerAgreement, to.agreementPublicKey)) {
       const shared = await this.#sharedWith(to)
       if (shared === null) throw new IdentityError('ERR_BAD_AGREEMENT_KEY', 'the peer agreement key is of small order (all-zero shared secret)')
       const keyId = this.#randomBytes(BOX_KEY_ID_LENGTH)
       if (!(keyId instanceof Uint8Array) || keyId.length !== BOX_KEY_ID_LENGTH) throw new TypeError('randomBytes returned the wrong length')
-      out = { keyId: new Uint8Array(keyId), key: this.#key(shared, keyId, this.self, to), used: 0 }
+      out = { keyId: new Uint8Array(keyId), peerAgreement: new Uint8Array(to.agreementPublicKey), key: this.#key(shared, keyId, this.self, to), used: 0 }
       this.#outgoing.set(id, out)
     }
     out.used++
@@ -247,13 +249,15 @@ export class PairBox {
     if (!(boxed instanceof Uint8Array) || boxed.length < BOX_OVERHEAD || boxed[0] !== BOX_VERSION) throw openFailed()
     const keyId = boxed.subarray(1, 1 + BOX_KEY_ID_LENGTH)
     const iv = boxed.subarray(1 + BOX_KEY_ID_LENGTH, HEADER_LENGTH)
-    const id = toKey(from.publicKey) + toKey(from.agreementPublicKey) + toKey(keyId)
+    // By key id alone (128 random bits a sender draws), then checked to be this sender's.
+    const id = toKey(keyId)
     let key = this.#incoming.get(id)
+    if (key !== undefined && (!equalBytes(key.sender.publicKey, from.publicKey) || !equalBytes(key.sender.agreementPublicKey, from.agreementPublicKey))) key = undefined
     const known = key !== undefined
     if (key === undefined) {
       const shared = await this.#sharedWith(from)
       if (shared === null) throw openFailed()
-      key = await this.#key(shared, keyId, from, this.self)
+      key = await this.#key(shared, keyId, { publicKey: new Uint8Array(from.publicKey), agreementPublicKey: new Uint8Array(from.agreementPublicKey) }, this.self)
     }
     let plaintext: Uint8Array
     try {

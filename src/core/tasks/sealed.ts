@@ -27,15 +27,25 @@ import { IdentityError } from '../identity/index.ts'
 import type { BoxPeer, PairBox, PeerKeys } from '../identity/index.ts'
 import type { TaskEnvelope } from './envelope.ts'
 import { TaskError } from './errors.ts'
-import { MAX_MESSAGE_BYTES, MESSAGE_VERSION } from './messages.ts'
+import { MAX_MESSAGE_BYTES } from './messages.ts'
+import { concatBytes, utf8 } from '../bytes.ts'
 
 /** The body of a reveal, as it is sealed. @example const { result, nonce, resultSig } = await openReveal(box, worker, task, sealed) */
 export interface RevealBody { readonly result: Uint8Array, readonly nonce: Uint8Array, readonly resultSig: Uint8Array }
 
-/** The additional data of a task box: which kind of message, for which task. */
-function context (kind: 'assign' | 'reveal', task: Uint8Array): Uint8Array {
-  return encodeCanonical([MESSAGE_VERSION, kind, task])
+const CONTEXT_PREFIX = { assign: utf8('task/assign/1\u0000'), reveal: utf8('task/reveal/1\u0000') } as const
+
+/**
+ * The context a task box is bound to (its additional data, box.ts): the message kind, then the
+ * task id (32 bytes, so the split is unambiguous).
+ *
+ * @example
+ * await box.seal(worker, payload, taskBoxContext('assign', env.id))
+ */
+export function taskBoxContext (kind: 'assign' | 'reveal', task: Uint8Array): Uint8Array {
+  return concatBytes(CONTEXT_PREFIX[kind], task)
 }
+const context = taskBoxContext
 
 function bad (why: string, cause?: unknown): TaskError {
   return new TaskError('ERR_TASK_BAD_MESSAGE', why, cause === undefined ? undefined : { cause })

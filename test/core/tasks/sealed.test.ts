@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { BOX_OVERHEAD, IdentityError, PairBox, PeerKeys } from '../../../src/core/identity/index.ts'
 import type { Identity } from '../../../src/core/identity/index.ts'
 import { encodeCanonical } from '../../../src/core/codec/index.ts'
-import { claimant, commitment, createEnvelope, openPayload, openReveal, opens, payloadMatches, sealPayload, sealReveal, TaskError } from '../../../src/core/tasks/index.ts'
+import { claimant, commitment, taskBoxContext, createEnvelope, openPayload, openReveal, opens, payloadMatches, sealPayload, sealReveal, TaskError } from '../../../src/core/tasks/index.ts'
 import type { TaskEnvelope } from '../../../src/core/tasks/index.ts'
 import { priceTask } from '../../../src/core/economy/index.ts'
 import { NET, identities } from '../../helpers/fixtures.ts'
@@ -59,7 +59,7 @@ describe('sealed task messages', () => {
   })
 
   it('refuses a reveal box that opens to a malformed body', async () => {
-    const ctx = encodeCanonical([1, 'reveal', env.id])
+    const ctx = taskBoxContext('reveal', env.id)
     for (const inner of [new Uint8Array([0xff]), encodeCanonical([new Uint8Array(1), new Uint8Array(31), new Uint8Array(64)]), encodeCanonical([new Uint8Array(1)])]) {
       const sealed = await wBox.seal(sBox.self, inner, ctx)
       await assert.rejects(openReveal(sBox, peer(worker), env.id, sealed), isBad)
