@@ -72,7 +72,7 @@ export interface BoxPeer {
 /** How a {@link PairBox} runs. @example new PairBox(me, { networkId: 'mainnet' }) */
 export interface PairBoxOptions {
   readonly networkId: string
-  /** Peers whose shared secrets and keys are kept (least recently used go first). Default 1024. */
+  /** Peers whose shared secrets and keys are kept (the oldest go first). Default 1024. */
   readonly maxPeers?: number
   /** Messages sealed to one peer under one key id before a fresh key id. Default 2^28. */
   readonly maxMessagesPerKey?: number
@@ -89,16 +89,15 @@ interface DirectionKey { readonly key: Uint8Array, readonly aadPrefix: Uint8Arra
 /** The key a sender seals to one peer under, and how often it has been used. */
 interface Outgoing { readonly keyId: Uint8Array, readonly peerAgreement: Uint8Array, readonly key: Promise<DirectionKey>, used: number }
 
-/** A Map kept in least-recently-used order, at most `limit` entries. */
-class Lru<V> {
+/**
+ * A Map of at most `limit` entries that forgets the oldest insertion first. Hits do not reorder
+ * (that cost a delete and an insert per box): a busy peer that is forgotten costs one HKDF.
+ */
+class BoundedMap<V> {
   readonly #map = new Map<string, V>()
   readonly #limit: number
   constructor (limit: number) { this.#limit = limit }
-  get (key: string): V | undefined {
-    const v = this.#map.get(key)
-    if (v !== undefined) { this.#map.delete(key); this.#map.set(key, v) }
-    return v
-  }
+  get (key: string): V | undefined { return this.#map.get(key) }
   set (key: string, value: V): void {
     this.#map.delete(key)
     this.#map.set(key, value)
@@ -123,7 +122,8 @@ function openFailed (cause?: unknown): IdentityError {
 
 /**
  * Seals messages from one identity to its peers and opens theirs. Keeps, per peer, the X25519
- * shared secret (as an HKDF key) and the AES-GCM keys derived from it, bounded by `maxPeers`.
+ * shared secret (as an HKDF key) and the AES-GCM keys derived from it, bounded by `maxPeers`
+ * (oldest first).
  *
  * @example
  * const box = new PairBox(me, { networkId: 'mainnet' })
@@ -136,9 +136,9 @@ export class PairBox {
   readonly #maxMessagesPerKey: number
   readonly #randomBytes: (n: number) => Uint8Array
   /** Per peer: the shared secret as an HKDF key, or null when the peer's key is unusable. */
-  readonly #shared: Lru<Promise<WebCryptoKey | null>>
-  readonly #outgoing: Lru<Outgoing>
-  readonly #incoming: Lru<DirectionKey>
+  readonly #shared: BoundedMap<Promise<WebCryptoKey | null>>
+  readonly #outgoing: BoundedMap<Outgoing>
+  readonly #incoming: BoundedMap<DirectionKey>
   #binding: Promise<Uint8Array> | undefined
 
   constructor (identity: Identity, options: PairBoxOptions) {
@@ -152,10 +152,10 @@ export class PairBox {
       throw new RangeError('maxMessagesPerKey must be an integer in 1..2^32')
     }
     this.#randomBytes = options.randomBytes ?? pooledRandom()
-    this.#shared = new Lru(maxPeers)
-    this.#outgoing = new Lru(maxPeers)
+    this.#shared = new BoundedMap(maxPeers)
+    this.#outgoing = new BoundedMap(maxPeers)
     // A sender normally keeps one key id per session; room for a restart or two per peer.
-    this.#incoming = new Lru(maxPeers * 2)
+    this.#incoming = new BoundedMap(maxPeers * 2)
   }
 
   /** This box's own identity, as a peer sees it. @example peerBox.open(box.self, boxed, ctx) */
