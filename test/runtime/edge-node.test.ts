@@ -123,6 +123,25 @@ describe('EdgeNode lifecycle', () => {
     await assert.rejects(n.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array(8)) }), code('ERR_TASK_STOPPED'))
   })
 
+  it('an idle worker claims every task: refused claims slow a busy worker, not an idle one', async () => {
+    // 5 workers, 3 replicas: each task refuses (or releases) 2 claims, which backs the refused
+    // workers' claim rates off; tasks one at a time still get a claim from every idle worker, so
+    // none waits out its claim window short of claims.
+    const n = await network(5)
+    const claims = new Map<string, number>()
+    for (const w of n.workers) w.on('task:claimed', ({ task }) => { const k = task.join(','); claims.set(k, (claims.get(k) ?? 0) + 1) })
+    const tasks: string[] = []
+    for (let i = 0; i < 12; i++) {
+      const r = await n.submitter.submit({ type: 'encryption', payload: payloadOf(new Uint8Array([i])) })
+      assert.equal(r.verified, true)
+      tasks.push(r.task.join(','))
+      // Let the releases of claims that came after the draw land before the next task.
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    assert.deepEqual(tasks.map(t => claims.get(t)), tasks.map(() => 5))
+    await stopAll(n)
+  })
+
   it('puts stake at risk per claim: a worker is drawn only while its stake covers its open assignments', async () => {
     const n = await network(3, { submitter: { spotCheckRate: 0, roundMs: 300, stakePerClaim: credits(250) } })
     // Each worker staked 200 credits: not enough for one claim at 250.
