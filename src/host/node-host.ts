@@ -49,6 +49,8 @@ export interface NodeHostInit {
   readonly cpu?: number
   /** Kernel threads (default 1). */
   readonly threads?: number
+  /** A kernel worker with no task for this long ends; the next task starts one (default 60 000 ms). */
+  readonly workerIdleMs?: number
   /** Task types this node runs (default all it has kernels for). */
   readonly tasks?: readonly TaskType[]
   /** Run tasks for others (default true). */
@@ -125,7 +127,9 @@ export class NodeHost {
       })
       const p = presence
       const threads = init.threads ?? 1
-      pool = WorkerThreadsPool.create({ size: threads, dutyCycle: init.cpu ?? 1 })
+      // Kernel workers start when a task needs one and end after a minute without tasks: an idle
+      // node then holds no second V8 isolate (~20-40 MB resident, bench/network.ts idle()).
+      pool = WorkerThreadsPool.create({ size: threads, dutyCycle: init.cpu ?? 1, idleMs: init.workerIdleMs ?? 60_000 })
       let node: EdgeNode | undefined
       node = await EdgeNode.create({
         identity,
