@@ -203,7 +203,7 @@ export async function run (): Promise<Figure[]> {
     figures.push(
       { key: 'network.idle_bytes_per_min', value: Math.round(i.bytesPerMin), unit: 'bytes/min', goal: '< 10240', met: i.bytesPerMin < 10240, note: `${how}: bytes the process wrote through write() (wchar: its sockets, plus any log or database writes, so an upper bound on what it sends)` },
       { key: 'network.idle_cpu_pct', value: Math.round(i.cpuPct * 100) / 100, unit: '% of one core', goal: '< 2', met: i.cpuPct < 2, note: how },
-      { key: 'network.idle_rss_mb', value: Math.round(i.rssMb * 10) / 10, unit: 'MB', goal: '< 80', met: i.rssMb < 80, note: `${how}: resident set at the end (VmRSS, started by bin/edge-net.js: compile cache on, 2 MB semi-spaces; it counts the ~58 MB of Node binary pages every node process shares; breakdown in docs/network.md "An idle node")` }
+      { key: 'network.idle_rss_mb', value: Math.round(i.rssMb * 10) / 10, unit: 'MB', goal: '< 80', met: i.rssMb < 80, note: `${how}: resident set at the end (VmRSS, started by bin/edge-net.js: compile cache on, 4 MB semi-spaces; it counts the ~58 MB of Node binary pages every node process shares; breakdown in docs/network.md "An idle node")` }
     )
   }
   const nodes = Number(process.env.BENCH_NET_NODES ?? 20)

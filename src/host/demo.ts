@@ -61,10 +61,10 @@ const CLI_LAUNCHER = fileURLToPath(new URL('../../bin/edge-net.js', import.meta.
 
 /**
  * The V8 flags of a spawned node process, the launcher's shebang flags (a shebang is not read
- * when the script is given to `node` as an argument). Why 2 MB semi-spaces: see bin/edge-net.js.
- * @example NODE_FLAGS // ['--max-semi-space-size=2']
+ * when the script is given to `node` as an argument). Why 4 MB semi-spaces: see bin/edge-net.js.
+ * @example NODE_FLAGS // ['--max-semi-space-size=4']
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2']
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4']
 
 /** A running `edge-net node` process started with an IPC channel. */
 export interface NodeProcess {
