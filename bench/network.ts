@@ -199,11 +199,11 @@ export async function run (): Promise<Figure[]> {
   if (process.platform === 'linux') {
     const idleMs = Number(process.env.BENCH_NET_IDLE_MS ?? 60_000)
     const i = await idle(idleMs)
-    const how = `one \`edge-net node\` process of an idle 3-node loopback cluster (heartbeats every 5 s, anti-entropy every 5 s, DHT and gossipsub upkeep), watched for ${idleMs / 1000} s after a 15 s start-up, from /proc`
+    const how = `one \`edge-net node\` process of an idle 3-node loopback cluster (heartbeats every 15 s; anti-entropy looked for every 5 s but only with a peer whose heartbeat root differs, so none once roots agree; libp2p connection pings every 60 s, Yamux keepalive, DHT and gossipsub upkeep; no kernel worker until a task comes), watched for ${idleMs / 1000} s after a 15 s start-up, from /proc`
     figures.push(
       { key: 'network.idle_bytes_per_min', value: Math.round(i.bytesPerMin), unit: 'bytes/min', goal: '< 10240', met: i.bytesPerMin < 10240, note: `${how}: bytes the process wrote through write() (wchar: its sockets, plus any log or database writes, so an upper bound on what it sends)` },
       { key: 'network.idle_cpu_pct', value: Math.round(i.cpuPct * 100) / 100, unit: '% of one core', goal: '< 2', met: i.cpuPct < 2, note: how },
-      { key: 'network.idle_rss_mb', value: Math.round(i.rssMb * 10) / 10, unit: 'MB', goal: '< 80', met: i.rssMb < 80, note: `${how}: resident set at the end (VmRSS; includes the kernel thread pool's worker)` }
+      { key: 'network.idle_rss_mb', value: Math.round(i.rssMb * 10) / 10, unit: 'MB', goal: '< 80', met: i.rssMb < 80, note: `${how}: resident set at the end (VmRSS, started by bin/edge-net.js: compile cache on, 4 MB semi-spaces; it counts the ~58 MB of Node binary pages every node process shares; breakdown in docs/network.md "An idle node")` }
     )
   }
   const nodes = Number(process.env.BENCH_NET_NODES ?? 20)

@@ -105,6 +105,8 @@ export interface WorkerPoolStats {
   size: number
   /** Workers running a task now. */
   busy: number
+  /** Worker threads alive now (starting or ready): below `size` while an on-demand pool has not needed them all, or has ended idle ones. */
+  threads: number
   /** Tasks waiting for a worker. */
   queued: number
   /** Tasks that returned an output. */

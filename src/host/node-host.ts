@@ -6,7 +6,8 @@
  * duty-cycle throttle for the kernels.
  *
  *   events appended here  ──announce──▶  gossip on LEDGER_TOPIC  ──▶  peers ingest
- *   a peer becomes live   ──────────────▶  a sync session with it (and one every syncIntervalMs with a random peer)
+ *   a peer becomes live   ──────────────▶  a sync session with it
+ *   every syncIntervalMs  ──────────────▶  a session with a random peer whose heartbeat root differs from ours (aimed-sync.ts)
  *   a peer goes silent    ──────────────▶  dropped from the live set and from sync's peer list
  *
  * @example
@@ -27,6 +28,7 @@ import type { SubmitterOptions } from '../runtime/submitter-role.ts'
 import type { WorkerBehaviour } from '../runtime/worker-role.ts'
 import { LEDGER_SYNC_TOPIC, LEDGER_TOPIC, LedgerSync } from '../runtime/ledger-sync.ts'
 import { HEARTBEAT_TOPIC, Presence } from '../runtime/presence.ts'
+import { startAimedSync } from './aimed-sync.ts'
 
 /** What a host is started with. */
 export interface NodeHostInit {
@@ -49,6 +51,8 @@ export interface NodeHostInit {
   readonly cpu?: number
   /** Kernel threads (default 1). */
   readonly threads?: number
+  /** A kernel worker with no task for this long ends; the next task starts one (default 60 000 ms). */
+  readonly workerIdleMs?: number
   /** Task types this node runs (default all it has kernels for). */
   readonly tasks?: readonly TaskType[]
   /** Run tasks for others (default true). */
@@ -60,8 +64,10 @@ export interface NodeHostInit {
   readonly behaviour?: WorkerBehaviour
   /** Stake up to this many micro-credits at start, from the spendable balance (default: the network's minimum stake, if affordable). */
   readonly stake?: bigint
+  /** Heartbeat period (default Presence's, 15 s). */
   readonly heartbeatMs?: number
   readonly staleMs?: number
+  /** How often anti-entropy looks for a peer whose heartbeat root differs from ours (default 5000 ms). */
   readonly syncIntervalMs?: number
   readonly onError?: (error: unknown) => void
 }
@@ -77,9 +83,10 @@ export class NodeHost {
   readonly presence: Presence
   readonly pool: WorkerThreadsPool
   readonly #offAppend: () => void
+  readonly #stopSync: () => void
   #stopped = false
 
-  private constructor (parts: { node: EdgeNode, ledger: Ledger, transport: Libp2pTransport, sync: LedgerSync, presence: Presence, pool: WorkerThreadsPool, offAppend: () => void }) {
+  private constructor (parts: { node: EdgeNode, ledger: Ledger, transport: Libp2pTransport, sync: LedgerSync, presence: Presence, pool: WorkerThreadsPool, offAppend: () => void, stopSync: () => void }) {
     this.node = parts.node
     this.ledger = parts.ledger
     this.transport = parts.transport
@@ -87,6 +94,7 @@ export class NodeHost {
     this.presence = parts.presence
     this.pool = parts.pool
     this.#offAppend = parts.offAppend
+    this.#stopSync = parts.stopSync
   }
 
   /** Start the node: listen, dial the bootstrap list, replicate, beat, and take work. */
@@ -125,7 +133,9 @@ export class NodeHost {
       })
       const p = presence
       const threads = init.threads ?? 1
-      pool = WorkerThreadsPool.create({ size: threads, dutyCycle: init.cpu ?? 1 })
+      // Kernel workers start when a task needs one and end after a minute without tasks: an idle
+      // node then holds no second V8 isolate (~20-40 MB resident, bench/network.ts idle()).
+      pool = WorkerThreadsPool.create({ size: threads, dutyCycle: init.cpu ?? 1, idleMs: init.workerIdleMs ?? 60_000 })
       let node: EdgeNode | undefined
       node = await EdgeNode.create({
         identity,
@@ -147,10 +157,11 @@ export class NodeHost {
         onError
       })
       const offAppend = ledger.onAppend(e => { s.announce(e) })
-      const host = new NodeHost({ node, ledger, transport, sync, presence, pool, offAppend })
-      // Catch up with whoever we reached at start, then keep replicating.
+      // Catch up with whoever we reached at start, then keep replicating: anti-entropy only with
+      // peers whose heartbeats show another root (aimed-sync.ts says why).
       for (const peer of transport.peers()) { s.addPeer(peer); void s.syncWith(peer).catch(() => {}) }
-      s.start({ intervalMs: init.syncIntervalMs ?? 5000 })
+      const stopSync = startAimedSync({ peers: () => s.peers(), live: () => p.live(), root: () => ledger.stateRoot(), syncWith: async peer => await s.syncWith(peer), intervalMs: init.syncIntervalMs ?? 5000 })
+      const host = new NodeHost({ node, ledger, transport, sync, presence, pool, offAppend, stopSync })
       p.start()
       await host.#ensureStake(init.stake).catch(onError)
       return host
@@ -195,6 +206,7 @@ export class NodeHost {
     if (this.#stopped) return
     this.#stopped = true
     this.presence.stop()
+    this.#stopSync()
     this.#offAppend()
     this.sync.flush()
     await this.node.stop() // settles what is verified, releases the rest, closes the transport

@@ -15,6 +15,18 @@
  * size and state root, and the author's heartbeat period in ms). About 200 bytes. A peer is stale
  * after the longer of this node's `staleMs` and three of the peer's own periods, so nodes with
  * different periods do not drop each other.
+ *
+ * Schedule: the default period is 15 s, because heartbeats were most of what an idle node sends
+ * (each one is gossiped to every mesh peer and forwarded once more by each: at 5 s, ~19 KB/min of
+ * an idle node's ~32 KB/min on a 3-node cluster, bench/network.ts idle()). Two rules keep a long
+ * period from making newcomers wait for it:
+ * - Answer a newcomer: a peer that becomes live (first heard, or back from stale) is answered with
+ *   a heartbeat at once, so it sees us within a round trip instead of within a period. Answers are
+ *   coalesced to at most one per ANSWER_GAP_MS (a newcomer seen within that gap of our last beat
+ *   gets the next one, then), so a burst of joins costs one beat, not one each.
+ * - A fast start: after `start()` the first beats come 1, 2, 4, 8... s apart until the period is
+ *   reached, since the very first one usually goes nowhere (gossip subscriptions are not exchanged
+ *   yet) and a newcomer would otherwise be unseen for a whole period.
  */
 import { decodeCanonical, encodeCanonical } from '../core/codec/index.ts'
 import type { CborValue } from '../core/codec/index.ts'
@@ -28,6 +40,10 @@ export const HEARTBEAT_TOPIC = 'edge-net/heartbeat/1'
 /** Largest heartbeat accepted (bytes). */
 export const MAX_HEARTBEAT_BYTES = 512
 const VERSION = 1
+/** Answers to newcomers are at most this often (ms). */
+export const ANSWER_GAP_MS = 1000
+/** The first gap of the fast start (ms); it doubles up to the period. */
+const FIRST_GAP_MS = 1000
 
 /** What a heartbeat says about its author. @example { tasks: 12, paused: false, events: 340, root } */
 export interface HeartbeatStatus {
@@ -56,10 +72,12 @@ export interface PresenceInit {
   /** This node's status, read for every heartbeat. */
   readonly status: () => HeartbeatStatus
   readonly clock?: Clock
-  /** Heartbeat period (default 5 s). */
+  /** Heartbeat period (default 15 s). */
   readonly intervalMs?: number
   /** Silence after which a peer is stale (default 3 × intervalMs). */
   readonly staleMs?: number
+  /** Beat 1, 2, 4... s apart after `start()` until the period is reached (default true). */
+  readonly fastStart?: boolean
   readonly onLive?: (peer: Uint8Array) => void
   readonly onStale?: (peer: Uint8Array) => void
   /** A heartbeat was refused (malformed or forged); `peer` is whoever the transport says sent it (never the key a forgery names). */
@@ -84,34 +102,52 @@ export class Presence {
   readonly staleMs: number
   readonly #peers = new Map<string, Peer>()
   #seq = 0
-  #timer: ReturnType<typeof setInterval> | null = null
+  #timer: ReturnType<typeof setTimeout> | null = null
+  /** A coalesced answer to newcomers, waiting for ANSWER_GAP_MS since the last beat. */
+  #answer: ReturnType<typeof setTimeout> | null = null
+  /** Local clock at our last beat. */
+  #beatAt = -Infinity
   /** Heartbeats refused (malformed, forged, replayed), by claimed author or transport sender. */
   readonly refused = new Map<string, number>()
 
   constructor (init: PresenceInit) {
     this.#init = init
     this.#clock = init.clock ?? { now: () => Date.now() }
-    this.intervalMs = init.intervalMs ?? 5000
+    this.intervalMs = init.intervalMs ?? 15_000
     this.staleMs = init.staleMs ?? 3 * this.intervalMs
     if (!(this.intervalMs > 0) || !(this.staleMs > this.intervalMs)) throw new RangeError('intervalMs must be positive and staleMs longer than it')
   }
 
-  /** Publish now and then every intervalMs; check for stale peers as often. */
+  /** Publish now, then 1, 2, 4... s apart up to every intervalMs; check for stale peers as often; answer newcomers. */
   start (): void {
     if (this.#timer !== null) return
     void this.beat()
-    this.#timer = setInterval(() => { void this.beat(); this.check() }, this.intervalMs)
+    const next = (gap: number): void => {
+      this.#timer = setTimeout(() => { void this.beat(); this.check(); next(Math.min(gap * 2, this.intervalMs)) }, gap)
+    }
+    next(this.#init.fastStart === false ? this.intervalMs : Math.min(FIRST_GAP_MS, this.intervalMs))
   }
 
   stop (): void {
-    if (this.#timer !== null) clearInterval(this.#timer)
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#answer !== null) clearTimeout(this.#answer)
     this.#timer = null
+    this.#answer = null
+  }
+
+  /** Answer a newcomer (only while started): beat now, or once ANSWER_GAP_MS has passed since the last beat. */
+  #answerNewcomer (): void {
+    if (this.#timer === null || this.#answer !== null) return
+    const wait = this.#beatAt + ANSWER_GAP_MS - this.#clock.now()
+    if (wait <= 0) { void this.beat(); return }
+    this.#answer = setTimeout(() => { this.#answer = null; if (this.#timer !== null) void this.beat() }, wait)
   }
 
   /** Sign and publish one heartbeat. */
   async beat (): Promise<void> {
     const { identity, networkId, transport } = this.#init
     this.#seq = Math.max(this.#seq + 1, this.#clock.now())
+    this.#beatAt = this.#clock.now()
     const s = this.#init.status()
     const body: CborValue[] = [VERSION, identity.publicKey, this.#seq, { tasks: s.tasks, paused: s.paused, events: s.events, root: s.root, every: this.intervalMs }]
     const sig = await identity.sign(signedBytes(networkId, 'heartbeat', encodeCanonical(body)))
@@ -155,7 +191,10 @@ export class Presence {
     const now = this.#clock.now()
     const wasLive = again?.live ?? false
     this.#peers.set(key, { id: author, seq, lastSeen: now, live: true, status, every })
-    if (!wasLive) this.#init.onLive?.(author)
+    if (!wasLive) {
+      this.#init.onLive?.(author)
+      this.#answerNewcomer()
+    }
   }
 
   /** Count a refusal against the key a heartbeat named (or its sender); blame the sender, who is the transport's to prove. */

@@ -8,14 +8,16 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const MAIN = join(ROOT, 'src/cli/main.ts')
+/** The launcher package.json's `bin` names. */
+export const LAUNCHER = join(ROOT, 'bin/edge-net.js')
 
 export interface CliRun { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, stdoutBytes: Uint8Array }
 
 /** Run `edge-net ...args` with the pinned node (process.execPath is it inside the tests). */
-export async function runCli (args: readonly string[], options: { env?: Record<string, string | undefined>, input?: Uint8Array | string } = {}): Promise<CliRun> {
+export async function runCli (args: readonly string[], options: { env?: Record<string, string | undefined>, input?: Uint8Array | string, entry?: string } = {}): Promise<CliRun> {
   const env: Record<string, string | undefined> = { ...process.env, EDGE_NET_DEBUG: undefined, EDGE_NET_DATA: undefined, ...options.env }
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [options.entry ?? MAIN, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] })
   const out: Buffer[] = []
   const err: Buffer[] = []
   child.stdout.on('data', (c: Buffer) => out.push(c))

@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { COMMANDS } from '../../src/cli/commands/index.ts'
 import { Identity } from '../../src/core/identity/index.ts'
@@ -16,7 +17,7 @@ import { SqliteEventStore } from '../../src/adapters/sqlite/event-store.ts'
 import { dataDirPaths } from '../../src/cli/data-dir.ts'
 import { ledgerConfigOf, parseNetworkFile } from '../../src/cli/network-file.ts'
 import { identities } from '../helpers/fixtures.ts'
-import { errorCode, runCli, tempDir } from './helpers.ts'
+import { LAUNCHER, ROOT, errorCode, runCli, tempDir } from './helpers.ts'
 
 describe('edge-net CLI', () => {
   describe('help', { concurrency: true }, () => {
@@ -52,6 +53,18 @@ describe('edge-net CLI', () => {
       assert.equal(run.code, 0)
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
       assert.equal(run.stdout, `edge-net ${pkg.version}\n`)
+    })
+
+    it('runs the same through the bin launcher, which fills the compile cache', async () => {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string, bin: Record<string, string> }
+      assert.equal(join(ROOT, pkg.bin['edge-net'] as string), LAUNCHER)
+      const cache = mkdtempSync(join(tmpdir(), 'edge-net-cc-'))
+      try {
+        const run = await runCli(['--version'], { entry: LAUNCHER, env: { NODE_COMPILE_CACHE: cache } })
+        assert.equal(run.code, 0, run.stderr)
+        assert.equal(run.stdout, `edge-net ${pkg.version}\n`)
+        assert.ok(readdirSync(cache, { recursive: true }).length > 0, 'the compile cache was written')
+      } finally { rmSync(cache, { recursive: true, force: true }) }
     })
   })
 

@@ -9,10 +9,15 @@ import type { CborValue } from '../../src/core/codec/index.ts'
 import { toKey } from '../../src/core/bytes.ts'
 import type { Identity } from '../../src/core/identity/index.ts'
 import { MemoryNetwork } from '../../src/runtime/memory-network.ts'
-import { HEARTBEAT_TOPIC, Presence } from '../../src/runtime/presence.ts'
+import { ANSWER_GAP_MS, HEARTBEAT_TOPIC, Presence } from '../../src/runtime/presence.ts'
 import { NET, identities, seedFromEnv } from '../helpers/fixtures.ts'
 
 const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 30)) }
+async function until (ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!ok() && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 10))
+  assert.ok(ok(), 'the condition held in time')
+}
 
 async function cluster (n: number, seed: number): Promise<{ ids: Identity[], presences: Presence[], clock: { t: number, now: () => number }, events: string[], network: MemoryNetwork }> {
   const ids = await identities(n)
@@ -86,4 +91,61 @@ describe('Presence', () => {
     assert.equal(b.refused.get(toKey(outsider.self)), 2, 'garbage counts against its sender')
     assert.equal(b.peers().length, 1, 'nobody new appeared')
   })
+
+  it('answers a newcomer with a heartbeat at once, so a long period does not delay it; joins within the answer gap share one answer', async () => {
+    const seed = seedFromEnv()
+    const ids = await identities(4)
+    const network = new MemoryNetwork({ seed })
+    const beatsBy0: number[] = []
+    const spy = network.join(new Uint8Array(32).fill(8))
+    spy.onMessage((_f, topic, data) => {
+      if (topic === HEARTBEAT_TOPIC && toKey((decodeCanonical(data, 512) as CborValue[])[1] as Uint8Array) === toKey(ids[0]!.publicKey)) beatsBy0.push(Date.now())
+    })
+    // A one-minute period and no fast start: any heartbeat of node 0 after its first is an answer.
+    const presences: Presence[] = []
+    const make = (id: Identity): Presence => {
+      const transport = network.join(id.publicKey)
+      const p = new Presence({ identity: id, networkId: NET, transport, intervalMs: 60_000, fastStart: false, status: () => ({ tasks: 0, paused: false, events: 0, root: new Uint8Array(32) }) })
+      transport.onMessage((from, topic, data) => { p.handle(from, topic, data) })
+      presences.push(p)
+      return p
+    }
+    const a = make(ids[0]!)
+    try {
+      a.start()
+      await until(() => beatsBy0.length === 1)
+      // The others join after node 0's first heartbeat, and beat only when told (not started).
+      const b = make(ids[1]!)
+      await b.beat()
+      await until(() => b.live().length === 1)
+      assert.equal(beatsBy0.length, 2, `seed ${seed}: node 0 answered node 1 with one heartbeat`)
+      // Two newcomers right after that answer: one more heartbeat, once the gap has passed.
+      const [c, d] = [make(ids[2]!), make(ids[3]!)]
+      await c.beat(); await d.beat()
+      const sees0 = (p: Presence): boolean => p.live().some(x => toKey(x.id) === toKey(ids[0]!.publicKey))
+      await until(() => sees0(c) && sees0(d))
+      await settle()
+      assert.equal(beatsBy0.length, 3, `seed ${seed}: one answer for both`)
+      assert.ok((beatsBy0[2] as number) - (beatsBy0[1] as number) >= ANSWER_GAP_MS - 50, 'no sooner than the gap after the previous answer')
+      a.stop()
+      await b.beat() // a replay-free later beat: not a newcomer (already live), and a is stopped
+      await settle()
+      assert.equal(beatsBy0.length, 3, 'a stopped node does not answer')
+    } finally { for (const p of presences) p.stop() }
+  })
+
+  it('starts fast: beats 1, 2, 4 s apart after start() before settling to its period', async () => {
+    const [id] = await identities(1)
+    const network = new MemoryNetwork({ seed: seedFromEnv() })
+    const beats: number[] = []
+    const spy = network.join(new Uint8Array(32).fill(8))
+    spy.onMessage((_f, topic) => { if (topic === HEARTBEAT_TOPIC) beats.push(Date.now()) })
+    const p = new Presence({ identity: id!, networkId: NET, transport: network.join(id!.publicKey), intervalMs: 600_000, status: () => ({ tasks: 0, paused: false, events: 0, root: new Uint8Array(32) }) })
+    try {
+      p.start()
+      await until(() => beats.length >= 3, 20_000)
+      assert.ok((beats[2] as number) - (beats[1] as number) >= (beats[1] as number) - (beats[0] as number), 'the gaps grow')
+    } finally { p.stop() }
+  })
 })
+

@@ -17,6 +17,13 @@
  *   mid-run would need a host import called on the metering path; not done.
  * - Memory: `resourceLimits` caps each worker's JS heap (default 256 MiB old generation); WebAssembly
  *   memories live outside that heap and are capped by the custom_wasm kernel's page limit.
+ * - Idle workers (`idleMs`): by default all `size` workers start at once and stay. With `idleMs`
+ *   the pool starts a worker only when a task finds none free (up to `size`), and ends one that has
+ *   had no task for `idleMs`. Why: a worker thread is a second V8 isolate with the kernel table
+ *   loaded, ~20-40 MB resident even when it never runs anything (measured on an idle
+ *   `edge-net node`, bench/network.ts idle()); a node that waits for work should not pay for it.
+ *   The price is the worker's start-up (tens of ms) on the first task after an idle spell; a
+ *   task's deadline starts only when a worker takes it, so it does not eat into the deadline.
  *
  * @example
  * const pool = WorkerThreadsPool.create({ size: 2, dutyCycle: 0.5 })
@@ -64,6 +71,11 @@ export interface WorkerThreadsPoolInit {
   kernelsModule?: string | URL
   /** Called as each task settles (metrics, dashboards, tests). */
   onTaskEnd?: (info: TaskEndInfo) => void
+  /**
+   * Start workers on demand and end one after this many ms without a task (1..MAX_DEADLINE_MS).
+   * Default: Infinity, every worker starts with the pool and stays.
+   */
+  idleMs?: number
 }
 
 /** Longest deadline a run may ask for: 24 h. @example MAX_DEADLINE_MS === 86_400_000 */
@@ -96,6 +108,10 @@ interface Slot {
   crashError: Error | undefined
   restUntil: number
   deadline: ReturnType<typeof setTimeout> | undefined
+  /** Armed while the worker waits for a task (pools with `idleMs`). */
+  idle: ReturnType<typeof setTimeout> | undefined
+  /** Ended for idling: its exit is not a crash and it is not replaced. */
+  retired: boolean
 }
 
 function options (condition: boolean, message: string): void {
@@ -120,6 +136,7 @@ export class WorkerThreadsPool implements WorkerPool {
   private readonly limits: ResourceLimits
   private readonly workerData: WorkerInit
   private readonly onTaskEnd: ((info: TaskEndInfo) => void) | undefined
+  private readonly idleMs: number
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private readonly counters = { completed: 0, failed: 0, crashed: 0, timedOut: 0, aborted: 0, restarts: 0, restMs: 0 }
@@ -147,7 +164,10 @@ export class WorkerThreadsPool implements WorkerPool {
     this.limits = { ...DEFAULT_LIMITS, ...init.resourceLimits }
     this.workerData = init.kernelsModule === undefined ? {} : { kernelsModule: String(init.kernelsModule) }
     this.onTaskEnd = init.onTaskEnd
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn())
+    const idleMs = init.idleMs ?? Infinity
+    options(idleMs === Infinity || (Number.isInteger(idleMs) && idleMs >= 1 && idleMs <= MAX_DEADLINE_MS), `idleMs must be Infinity or an integer in [1, ${MAX_DEADLINE_MS}], got ${String(idleMs)}`)
+    this.idleMs = idleMs
+    if (idleMs === Infinity) for (let i = 0; i < size; i++) this.slots.push(this.spawn())
   }
 
   run (type: TaskType, payload: Uint8Array, opts: WorkerPoolRunOptions = {}): Promise<Uint8Array> {
@@ -182,6 +202,7 @@ export class WorkerThreadsPool implements WorkerPool {
     return {
       size: this.size,
       busy: this.slots.filter(s => s.job !== undefined).length,
+      threads: this.slots.length,
       queued: this.queue.length,
       ...this.counters,
       dutyCycle: this.dutyCycle
@@ -194,6 +215,7 @@ export class WorkerThreadsPool implements WorkerPool {
     if (this.restTimer !== undefined) clearTimeout(this.restTimer)
     const error = new WorkerPoolError('ERR_WORKER_POOL_CLOSED', 'the pool was closed')
     for (const job of this.queue.splice(0)) this.settle(job, 'closed', error)
+    for (const slot of this.slots) if (slot.idle !== undefined) clearTimeout(slot.idle)
     await Promise.all(this.slots.map(async slot => {
       if (slot.job !== undefined) slot.ending = { outcome: 'closed', error, at: performance.now() }
       await slot.worker.terminate()
@@ -202,7 +224,7 @@ export class WorkerThreadsPool implements WorkerPool {
 
   private spawn (): Slot {
     const worker = new Worker(ENTRY, { workerData: this.workerData, resourceLimits: this.limits })
-    const slot: Slot = { worker, ready: false, job: undefined, ending: undefined, crashError: undefined, restUntil: 0, deadline: undefined }
+    const slot: Slot = { worker, ready: false, job: undefined, ending: undefined, crashError: undefined, restUntil: 0, deadline: undefined, idle: undefined, retired: false }
     worker.on('message', (msg: WorkerReply) => this.onMessage(slot, msg))
     worker.on('error', (err: Error) => { slot.crashError = err })
     worker.on('exit', (code: number) => this.onExit(slot, code))
@@ -233,6 +255,8 @@ export class WorkerThreadsPool implements WorkerPool {
 
   private onExit (slot: Slot, code: number): void {
     if (slot.deadline !== undefined) clearTimeout(slot.deadline)
+    if (slot.idle !== undefined) clearTimeout(slot.idle)
+    if (slot.retired) return // ended for idling, with no job: nothing to settle or replace
     const job = slot.job
     slot.job = undefined
     if (job !== undefined) {
@@ -252,11 +276,14 @@ export class WorkerThreadsPool implements WorkerPool {
         return
       }
     }
+    // Replaced at once, on-demand pools too: a task that killed its worker is often followed by more.
     const index = this.slots.indexOf(slot)
     const fresh = this.spawn()
     fresh.restUntil = slot.restUntil
-    this.slots[index] = fresh
+    if (index === -1) this.slots.push(fresh)
+    else this.slots[index] = fresh
     this.counters.restarts++
+    this.pump()
   }
 
   /** Terminate a slot's worker on purpose; its job settles with `outcome` once the thread is gone. */
@@ -317,10 +344,11 @@ export class WorkerThreadsPool implements WorkerPool {
 
   private pump (): void {
     if (this.closed) return
+    this.grow()
     const now = performance.now()
     let wake = Infinity
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return
+      if (this.queue.length === 0) break
       if (!slot.ready || slot.job !== undefined || slot.ending !== undefined) continue
       if (slot.restUntil > now) { wake = Math.min(wake, slot.restUntil); continue }
       this.dispatch(slot, this.queue.shift() as Job)
@@ -329,6 +357,35 @@ export class WorkerThreadsPool implements WorkerPool {
       if (this.restTimer !== undefined) clearTimeout(this.restTimer)
       this.restTimer = setTimeout(() => { this.restTimer = undefined; this.pump() }, Math.max(1, Math.ceil(wake - now)))
     }
+    this.armIdle()
+  }
+
+  /** On-demand pools: start workers (up to size) for queued tasks that no free or starting worker will take. */
+  private grow (): void {
+    if (this.idleMs === Infinity || this.broken !== undefined) return
+    const free = this.slots.filter(s => s.job === undefined && s.ending === undefined).length
+    for (let i = free; i < this.queue.length && this.slots.length < this.size; i++) this.slots.push(this.spawn())
+  }
+
+  /** On-demand pools: a ready worker without a task ends after idleMs unless a task comes first. */
+  private armIdle (): void {
+    if (this.idleMs === Infinity) return
+    for (const slot of this.slots) {
+      const waiting = slot.ready && slot.job === undefined && slot.ending === undefined
+      if (!waiting && slot.idle !== undefined) { clearTimeout(slot.idle); slot.idle = undefined }
+      if (waiting && slot.idle === undefined) {
+        slot.idle = setTimeout(() => { this.retire(slot) }, this.idleMs)
+        slot.idle.unref()
+      }
+    }
+  }
+
+  private retire (slot: Slot): void {
+    slot.idle = undefined
+    if (this.closed || slot.job !== undefined || slot.ending !== undefined) return
+    slot.retired = true
+    this.slots.splice(this.slots.indexOf(slot), 1)
+    void slot.worker.terminate()
   }
 
   private dispatch (slot: Slot, job: Job): void {

@@ -92,6 +92,10 @@ export const node: CommandSpec = {
       throw err
     }
     shutdown.add(async () => { await host.stop() })
+    // Write the compile cache bin/edge-net.js turned on now, not only at exit: the next node
+    // started on this machine (a demo's others, a restart after a crash) then loads from it.
+    const { flushCompileCache } = await import('node:module')
+    flushCompileCache?.()
     let dashboardUrl: string | null = null
     const dashboardPort = f.integer('dashboard', { min: 0, max: 65535 })
     if (dashboardPort !== undefined) {

@@ -12,6 +12,10 @@ import { kernelError } from '../../core/kernels/helpers.ts'
 
 const KERNELS = new URL('../../fixtures/wasm/hostile-kernels.ts', import.meta.url)
 const BROKEN = new URL('../../fixtures/wasm/broken-kernels.ts', import.meta.url)
+async function until (ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) await new Promise(resolve => setTimeout(resolve, 20))
+  assert.ok(ok(), 'the condition held within 10 s')
+}
 const poolError = (code: string) => (err: unknown) => err instanceof WorkerPoolError && err.code === code
 
 describe('WorkerThreadsPool', () => {
@@ -124,7 +128,7 @@ describe('WorkerThreadsPool', () => {
   })
 
   it('refuses bad options', () => {
-    for (const init of [{ size: 0 }, { size: 65 }, { size: 1.5 }, { dutyCycle: 0.05 }, { dutyCycle: 1.1 }, { defaultDeadlineMs: 0 }]) {
+    for (const init of [{ size: 0 }, { size: 65 }, { size: 1.5 }, { dutyCycle: 0.05 }, { dutyCycle: 1.1 }, { defaultDeadlineMs: 0 }, { idleMs: 0 }, { idleMs: 2.5 }, { idleMs: -Infinity }]) {
       assert.throws(() => WorkerThreadsPool.create(init), poolError('ERR_WORKER_POOL_BAD_OPTIONS'), JSON.stringify(init))
     }
   })
@@ -157,17 +161,57 @@ describe('WorkerThreadsPool', () => {
     } finally { await pool.close() }
   })
 
-  it('settles every task of a random mix of outcomes, and the counters add up (seeded)', async () => {
-    const pool = WorkerThreadsPool.create({ size: 2, kernelsModule: KERNELS, resourceLimits: { maxOldGenerationSizeMb: 48 } })
+  it('on demand (idleMs): starts a worker only when a task finds none free, up to size, and ends one left idle', async () => {
+    const pool = WorkerThreadsPool.create({ size: 2, kernelsModule: KERNELS, idleMs: 50 })
     try {
-      const mix = fc.sample(fc.constantFrom<TaskType>('vector_insert', 'semantic_match', 'vector_search', 'embedding', 'compression', 'neural_inference'), { seed, numRuns: 40 })
-      const results = await Promise.allSettled(mix.map(type => pool.run(type, new Uint8Array([1]), { deadlineMs: 300 })))
+      assert.equal(pool.stats().threads, 0, 'no worker before the first task')
+      await pool.run('vector_insert', new Uint8Array(1))
+      assert.equal(pool.stats().threads, 1, 'one task, one worker')
+      await Promise.all(Array.from({ length: 6 }, async () => await pool.run('semantic_match', new Uint8Array([1]))))
+      assert.equal(pool.stats().threads, 2, 'never more than size')
+      await until(() => pool.stats().threads === 0)
+      // After an idle spell the next task starts a worker again; ending idle workers is not a restart.
+      await pool.run('vector_insert', new Uint8Array(1))
       const s = pool.stats()
-      assert.equal(results.length, mix.length, `seed ${seed}`)
-      assert.equal(s.completed + s.failed + s.crashed + s.timedOut + s.aborted, mix.length, `seed ${seed}`)
-      assert.equal(s.completed, mix.filter(t => t === 'vector_insert' || t === 'semantic_match').length, `seed ${seed}`)
-      assert.equal(s.queued, 0)
-      assert.equal(s.busy, 0)
+      assert.equal(s.completed, 8)
+      assert.equal(s.restarts, 0)
+      assert.ok(s.threads >= 1)
     } finally { await pool.close() }
   })
+
+  it('on demand: a worker killed by a deadline is replaced, and a broken kernel table still gives up', async () => {
+    const pool = WorkerThreadsPool.create({ size: 1, kernelsModule: KERNELS, idleMs: 50 })
+    try {
+      await assert.rejects(pool.run('neural_inference', new Uint8Array(1), { deadlineMs: 100 }), poolError('ERR_WORKER_TIMEOUT'))
+      assert.equal(await pool.run('vector_insert', new Uint8Array(1)).then(() => pool.stats().restarts), 1)
+      await until(() => pool.stats().threads === 0)
+    } finally { await pool.close() }
+    const broken = WorkerThreadsPool.create({ size: 1, kernelsModule: BROKEN, idleMs: 50 })
+    try {
+      await assert.rejects(broken.run('vector_insert', new Uint8Array(1)), poolError('ERR_WORKER_CRASHED'))
+      await assert.rejects(broken.run('vector_insert', new Uint8Array(1)), poolError('ERR_WORKER_CRASHED'))
+    } finally { await broken.close() }
+  })
+
+  for (const idleMs of [undefined, 20]) {
+    it(`settles every task of a random mix of outcomes, and the counters add up (seeded${idleMs === undefined ? '' : `, workers on demand ending after ${idleMs} ms idle`})`, async () => {
+      const pool = WorkerThreadsPool.create({ size: 2, kernelsModule: KERNELS, resourceLimits: { maxOldGenerationSizeMb: 48 }, ...(idleMs === undefined ? {} : { idleMs }) })
+      try {
+        const mix = fc.sample(fc.constantFrom<TaskType>('vector_insert', 'semantic_match', 'vector_search', 'embedding', 'compression', 'neural_inference'), { seed, numRuns: 40 })
+        // On demand, spread the tasks out so that workers end between some of them.
+        const results = await Promise.allSettled(mix.map(async (type, i) => {
+          if (idleMs !== undefined) await new Promise(resolve => setTimeout(resolve, (i % 4) * idleMs))
+          return await pool.run(type, new Uint8Array([1]), { deadlineMs: 300 })
+        }))
+        const s = pool.stats()
+        assert.equal(results.length, mix.length, `seed ${seed}`)
+        assert.equal(s.completed + s.failed + s.crashed + s.timedOut + s.aborted, mix.length, `seed ${seed}`)
+        assert.equal(s.completed, mix.filter(t => t === 'vector_insert' || t === 'semantic_match').length, `seed ${seed}`)
+        assert.equal(s.queued, 0)
+        assert.equal(s.busy, 0)
+        assert.ok(s.threads <= 2)
+      } finally { await pool.close() }
+    })
+  }
+
 })
