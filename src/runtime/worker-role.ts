@@ -6,7 +6,10 @@
  *
  * A worker claims only while it is not paused, has the minimum stake, accepts the task's type and
  * is under its concurrency limit (claims outstanding count toward the limit until assigned or
- * `claimTtlMs` passes): that limit is its rate limit.
+ * `claimTtlMs` passes): that limit is its rate limit. A claim past `claimTtlMs` lapses: it no
+ * longer counts, but an assignment that still comes for it is run (the submitter drew us and
+ * waits for our commit until the commit phase ends; ignoring a late assignment on a loaded
+ * machine left a task without results for 70 % of its lifetime).
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { equalBytes, toKey } from '../core/bytes.ts'
@@ -51,7 +54,7 @@ const MIN_CLAIM_RATE = 0.05
 
 interface Job {
   env: TaskEnvelope
-  state: 'claimed' | 'running' | 'committed' | 'revealed'
+  state: 'claimed' | 'lapsed' | 'running' | 'committed' | 'revealed'
   claimedAt: number
   result?: Uint8Array
   nonce?: Uint8Array
@@ -124,7 +127,7 @@ export class WorkerRole {
   tick (now: number): void {
     this.#refreshStakeLock(now)
     for (const [key, job] of this.#jobs) {
-      if (job.state === 'claimed' && now >= job.claimedAt + this.#options.claimTtlMs) this.#jobs.delete(key)
+      if (job.state === 'claimed' && now >= job.claimedAt + this.#options.claimTtlMs) job.state = 'lapsed'
       else if (now >= job.env.deadline + 60_000) this.#jobs.delete(key)
     }
     // Oldest first (first come, first served). An announcement older than BACKLOG_FRESH_MS is most
@@ -159,7 +162,8 @@ export class WorkerRole {
   async #claim (env: TaskEnvelope, now: number): Promise<void> {
     const key = toKey(env.id)
     // Claim only while a run still fits: a replacement gets at least a tenth of the commit phase (coordinator.ts).
-    if (this.#jobs.has(key) || now + (phases(env).commitBy - env.created) * 0.1 > phases(env).commitBy || !this.#staked()) return
+    const held = this.#jobs.get(key)
+    if ((held !== undefined && held.state !== 'lapsed') || now + (phases(env).commitBy - env.created) * 0.1 > phases(env).commitBy || !this.#staked()) return
     this.#jobs.set(key, { env, state: 'claimed', claimedAt: now })
     // The claim carries what the submitter needs to seal the payload to this worker (sealed.ts).
     await this.#ctx.send(env.submitter, 'claim', env.id, { agree: this.#ctx.identity.agreementPublicKey, binding: await this.#ctx.box.binding() })
@@ -168,7 +172,7 @@ export class WorkerRole {
 
   async onAssign (msg: TaskMessage<'assign'>): Promise<void> {
     const job = this.#jobs.get(toKey(msg.task))
-    if (job === undefined || job.state !== 'claimed' || !equalBytes(msg.from, job.env.submitter)) return
+    if (job === undefined || (job.state !== 'claimed' && job.state !== 'lapsed') || !equalBytes(msg.from, job.env.submitter)) return
     const { env } = job
     const me = this.#ctx.identity.publicKey
     // The submitter must draw from the randomness it committed to, name us, and send the payload it
@@ -295,7 +299,7 @@ export class WorkerRole {
   onCancel (msg: TaskMessage<'cancel'>): void {
     const job = this.#jobs.get(toKey(msg.task))
     if (job === undefined || !equalBytes(msg.from, job.env.submitter)) return
-    if (job.state === 'claimed') this.claimRate = Math.max(MIN_CLAIM_RATE, this.claimRate * 0.8)
+    if (job.state === 'claimed' || job.state === 'lapsed') this.claimRate = Math.max(MIN_CLAIM_RATE, this.claimRate * 0.8)
     this.#jobs.delete(toKey(msg.task))
   }
 }

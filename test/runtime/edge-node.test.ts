@@ -45,6 +45,27 @@ async function stopAll (n: Net): Promise<void> {
 }
 
 describe('EdgeNode', () => {
+  it('runs an assignment that arrives after its claim lapsed (claimTtlMs), instead of leaving the task short until the commit phase ends', async () => {
+    // Every message takes 40-60 ms and claims lapse after 1 ms: each assignment meets a lapsed
+    // claim. Before, the worker had forgotten the claim and the task expired.
+    const ids = await Promise.all(Array.from({ length: 4 }, async () => await Identity.generate()))
+    const [subId, ...workerIds] = ids as [Identity, ...Identity[]]
+    const ledger = Ledger.create({ config: { networkId: NET, genesis: ids.map(id => ({ account: id.publicKey, amount: credits(10_000) })) } })
+    const clock = { now: () => Date.now() }
+    for (const id of workerIds) await new Account({ ledger, signer: id, clock }).stake(credits(200))
+    const net = new MemoryNetwork({ seed: 21, delayMs: [40, 60] })
+    const common = { ledger, submitter: { spotCheckRate: 0, roundMs: 300 } }
+    const submitter = await EdgeNode.create({ ...common, identity: subId, transport: net.join(subId.publicKey), worker: { enabled: false } })
+    const workers = await Promise.all(workerIds.map(async id => await EdgeNode.create({ ...common, identity: id, transport: net.join(id.publicKey), worker: { claimTtlMs: 1 } })))
+    try {
+      const result = await submitter.submit({ type: 'encryption', payload: payloadOf(Uint8Array.of(5, 6, 7)), options: { timeout: 4000 } })
+      assert.equal(result.verified, true)
+      assert.equal(result.workers.length, 3)
+    } finally {
+      for (const node of [submitter, ...workers]) await node.stop()
+    }
+  })
+
   let n: Net
   before(async () => { n = await network(3) })
   after(async () => { await stopAll(n) })
