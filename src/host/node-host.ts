@@ -22,7 +22,7 @@ import { Account } from '../core/ledger/index.ts'
 import type { Ledger } from '../core/ledger/index.ts'
 import { Libp2pTransport } from '../adapters/libp2p/index.ts'
 import { WorkerThreadsPool } from '../adapters/workers/index.ts'
-import { TASK_TOPIC } from '../runtime/context.ts'
+import { TASK_DIRECT_TOPIC, TASK_TOPIC } from '../runtime/context.ts'
 import { EdgeNode } from '../runtime/edge-node.ts'
 import type { SubmitterOptions } from '../runtime/submitter-role.ts'
 import type { WorkerBehaviour } from '../runtime/worker-role.ts'
@@ -110,7 +110,9 @@ export class NodeHost {
       relay: init.relay ?? false,
       // Gossipsub's app-specific score is our reputation of the peer in this ledger replica.
       scoreOf: init.scoreOf ?? ((peer: Uint8Array) => ledger.reputation(peer).composite),
-      topics: [TASK_TOPIC, LEDGER_TOPIC, HEARTBEAT_TOPIC]
+      topics: [TASK_TOPIC, LEDGER_TOPIC, HEARTBEAT_TOPIC],
+      // Task messages and ledger sync on stream protocols of their own (docs/network.md).
+      directTopics: [TASK_DIRECT_TOPIC, LEDGER_SYNC_TOPIC]
     })
     let sync: LedgerSync | undefined
     let presence: Presence | undefined

@@ -13,7 +13,7 @@ import { Account, Ledger } from '../../src/core/ledger/index.ts'
 import { Libp2pTransport } from '../../src/adapters/libp2p/index.ts'
 import { NodeHost } from '../../src/host/node-host.ts'
 import { TASK_DIRECT_TOPIC, TASK_TOPIC } from '../../src/runtime/context.ts'
-import { LEDGER_TOPIC } from '../../src/runtime/ledger-sync.ts'
+import { LEDGER_SYNC_TOPIC, LEDGER_TOPIC } from '../../src/runtime/ledger-sync.ts'
 import { HEARTBEAT_TOPIC } from '../../src/runtime/presence.ts'
 import { identities, testConfig } from '../helpers/fixtures.ts'
 
@@ -26,7 +26,7 @@ describe('a hostile peer', () => {
     const config = testConfig({ networkId: 'hostile-test', genesis: [hostId, attackerId, victim].map(id => ({ account: id.publicKey, amount: credits(1000) })) })
     const host = await NodeHost.start({ identity: hostId, ledger: Ledger.create({ config }), heartbeatMs: 200, work: false, dht: false })
     stops.push(async () => { await host.stop() })
-    const attacker = await Libp2pTransport.create({ identity: attackerId, bootstrap: host.addresses(), mdns: false, dht: false, topics: [TASK_TOPIC, LEDGER_TOPIC, HEARTBEAT_TOPIC] })
+    const attacker = await Libp2pTransport.create({ identity: attackerId, bootstrap: host.addresses(), mdns: false, dht: false, topics: [TASK_TOPIC, LEDGER_TOPIC, HEARTBEAT_TOPIC], directTopics: [TASK_DIRECT_TOPIC, LEDGER_SYNC_TOPIC] })
     stops.push(async () => { await attacker.close() })
     for (let i = 0; i < 100 && !host.transport.peers().some(p => Buffer.from(p).equals(Buffer.from(attackerId.publicKey))); i++) await new Promise(resolve => setTimeout(resolve, 50))
     await new Promise(resolve => setTimeout(resolve, 1500)) // gossipsub meshes form on its heartbeat

@@ -5,7 +5,7 @@
  * import { Libp2pTransport } from './adapters/libp2p/index.ts'
  * const transport = await Libp2pTransport.create({ identity, topics: ['edge-net/tasks/1'] })
  */
-export { Libp2pTransport, DIRECT_PROTOCOL, DEFAULT_MAX_MESSAGE_BYTES } from './libp2p-transport.ts'
+export { Libp2pTransport, DIRECT_PROTOCOL, DEFAULT_MAX_MESSAGE_BYTES, directProtocol } from './libp2p-transport.ts'
 export type { Libp2pTransportInit, Libp2pTransportStats, Libp2pPeerStanding } from './libp2p-transport.ts'
 export { DHT_PROTOCOL, MDNS_SERVICE_TAG, RELAY_HOP_PROTOCOL, resolveDhtMode } from './libp2p-node.ts'
 export type { DhtMode } from './libp2p-node.ts'

@@ -2,8 +2,11 @@
  * The `Transport` port (src/ports.ts) over js-libp2p 3 (the node itself is assembled in
  * libp2p-node.ts: TCP and WebSockets listeners, circuit relay v2, Noise, Yamux, identify, ping,
  * kad-dht, mDNS, bootstrap); gossipsub (`@libp2p/gossipsub`, libp2p gossipsub v1.1 spec) for
- * `publish`, and a length-prefixed, size-capped stream protocol ('/edge-net/direct/1', see
- * frame.ts) for `send`.
+ * `publish`, and length-prefixed, size-capped stream protocols for `send`: each topic named in
+ * `directTopics` has its own protocol, `/<topic>` (the node's are `/edge-net/task-direct/1` for
+ * claims, assignments, commits, reveals and settlement, and `/edge-net/ledger-sync/1` for
+ * Merkle-range sync), whose frames are the message alone; any other topic travels on the generic
+ * '/edge-net/direct/1', whose frames name their topic (frame.ts).
  *
  * The libp2p peer id is derived from the node's own Ed25519 identity key (identity-key.ts), so
  * Noise proves that the remote end of every connection holds the private key of the public key we
@@ -24,7 +27,7 @@
  */
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import type { TopicScoreParams } from '@libp2p/gossipsub/score'
-import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
+import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -51,6 +54,8 @@ const MAX_MESSAGE_BYTES_LIMIT = 256 * 1024 * 1024
 const GOSSIP_ENVELOPE_BYTES = 64 * 1024
 /** Direct messages queued for one peer beyond which new ones are dropped (back-pressure). */
 const MAX_QUEUED_PER_PEER = 256
+/** Streams per connection, each way, for each direct protocol. */
+const STREAM_LIMITS = { maxInboundStreams: 8, maxOutboundStreams: 8, runOnLimitedConnection: true }
 /** Loopback TCP and WebSockets on free ports. */
 const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
 
@@ -97,6 +102,24 @@ export interface Libp2pTransportInit {
   readonly minConnections?: number
   /** Timeout for opening a direct stream (dial included), ms. Default 5000. */
   readonly dialTimeoutMs?: number
+  /**
+   * Direct-message topics that get a stream protocol of their own, `/<topic>` (see
+   * {@link directProtocol}): a peer can tell what a stream carries, and refuse or limit one kind
+   * of traffic, from the protocol id alone (libp2p's protocol negotiation). Other topics share
+   * '/edge-net/direct/1'. Both ends must agree on the list for a topic. Default [].
+   */
+  readonly directTopics?: readonly string[]
+}
+
+/**
+ * The stream protocol of a direct topic listed in `directTopics`: '/' + topic.
+ *
+ * @example
+ * directProtocol('edge-net/ledger-sync/1') // '/edge-net/ledger-sync/1'
+ */
+export function directProtocol (topic: string): string {
+  topicBytes(topic)
+  return `/${topic}`
 }
 
 /** Counters of one transport. */
@@ -128,6 +151,7 @@ export interface Libp2pPeerStanding extends PeerStanding {
 }
 
 interface Outbox {
+  readonly protocol: string
   chain: Promise<void>
   queued: number
   lp: LengthPrefixedStream<Stream> | undefined
@@ -152,14 +176,18 @@ export class Libp2pTransport implements Transport {
   readonly #topics: ReadonlySet<string>
   readonly #dialTimeoutMs: number
   readonly #minConnections: number
-  readonly #outboxes = new Map<string, Outbox>()
+  /** Kept outgoing streams, by peer key and then by protocol. */
+  readonly #outboxes = new Map<string, Map<string, Outbox>>()
+  /** Direct topic -> its own protocol (directTopics). */
+  readonly #directProtocols: ReadonlyMap<string, string>
   readonly #discoveryDials = new Set<string>()
   #handler: MessageHandler | null = null
   #peerDown: ((peer: Uint8Array) => void) | null = null
   #closed = false
   #closing: Promise<void> | undefined
 
-  private constructor (node: Libp2p<EdgeServices>, scoring: PeerScoring, self: Uint8Array, topics: ReadonlySet<string>, maxMessageBytes: number, dialTimeoutMs: number, minConnections: number) {
+  private constructor (node: Libp2p<EdgeServices>, scoring: PeerScoring, self: Uint8Array, topics: ReadonlySet<string>, maxMessageBytes: number, dialTimeoutMs: number, minConnections: number, directProtocols: ReadonlyMap<string, string>) {
+    this.#directProtocols = directProtocols
     this.#node = node
     this.#scoring = scoring
     this.self = self
@@ -196,6 +224,8 @@ export class Libp2pTransport implements Transport {
     if (init.scoreOf !== undefined && typeof init.scoreOf !== 'function') throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', 'scoreOf must be a function')
     const topics = new Set(init.topics ?? [])
     for (const topic of topics) topicBytes(topic)
+    const directProtocols = new Map((init.directTopics ?? []).map(topic => [topic, directProtocol(topic)]))
+    if ([...directProtocols.values()].includes(DIRECT_PROTOCOL)) throw new TransportError('ERR_BAD_TRANSPORT_OPTIONS', `a direct topic may not map to ${DIRECT_PROTOCOL}`)
     let listen: string[]
     let bootstrapList: string[]
     try {
@@ -241,7 +271,7 @@ export class Libp2pTransport implements Transport {
       dialTimeoutMs,
       maxGossipBytes: maxMessageBytes + GOSSIP_ENVELOPE_BYTES
     })
-    const transport = new Libp2pTransport(node, scoring, new Uint8Array(init.identity.publicKey), topics, maxMessageBytes, dialTimeoutMs, minConnections)
+    const transport = new Libp2pTransport(node, scoring, new Uint8Array(init.identity.publicKey), topics, maxMessageBytes, dialTimeoutMs, minConnections, directProtocols)
     try {
       await transport.#start()
     } catch (error) {
@@ -253,30 +283,10 @@ export class Libp2pTransport implements Transport {
 
   async #start (): Promise<void> {
     const node = this.#node
-    const maxDataLength = 1 + MAX_TOPIC_BYTES + this.maxMessageBytes
-    await node.handle(DIRECT_PROTOCOL, async (stream, connection) => {
-      const key = connection.remotePeer.publicKey
-      if (key?.type !== 'Ed25519') { this.stats.refused++; stream.abort(new Error('edge-net peers are Ed25519 keys')); return }
-      const from = key.raw
-      const lp = lpStream(stream, { maxDataLength })
-      try {
-        for (;;) {
-          const frame = decodeDirectFrame((await lp.read()).subarray())
-          if (frame === undefined) { this.stats.refused++; continue }
-          // The length prefix allows for the longest topic; a short topic does not buy more data.
-          if (frame.data.length > this.maxMessageBytes) throw new TransportError('ERR_MESSAGE_TOO_LARGE', 'inbound frame above the cap')
-          // A peer banned while its stream was open: nothing more from it.
-          if (this.#scoring.banned(from)) { this.stats.ignored++; stream.abort(new Error('banned')); return }
-          this.#deliver(from, frame.topic, frame.data)
-        }
-      } catch (error) {
-        // End of stream (UnexpectedEOFError) is the normal end; an oversized frame is refused.
-        const name = (error as Error).name
-        if (name === 'UnexpectedEOFError') { await stream.close().catch(() => {}); return }
-        if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'TransportError') this.stats.refused++
-        if (stream.status === 'open') stream.abort(error as Error)
-      }
-    }, { maxInboundStreams: 8, maxOutboundStreams: 8, runOnLimitedConnection: true })
+    await node.handle(DIRECT_PROTOCOL, async (stream, connection) => { await this.#serve(stream, connection, undefined) }, STREAM_LIMITS)
+    for (const [topic, protocol] of this.#directProtocols) {
+      await node.handle(protocol, async (stream, connection) => { await this.#serve(stream, connection, topic) }, STREAM_LIMITS)
+    }
     node.services.pubsub.addEventListener('message', (event) => {
       const msg = event.detail
       if (msg.type !== 'signed' || msg.key.type !== 'Ed25519' || !this.#topics.has(msg.topic)) return
@@ -290,13 +300,51 @@ export class Libp2pTransport implements Transport {
     node.addEventListener('peer:disconnect', (event) => {
       const key = event.detail.publicKey
       if (key === undefined) return
-      const box = this.#outboxes.get(toKey(key.raw))
-      if (box !== undefined && box.queued === 0) this.#outboxes.delete(toKey(key.raw))
+      const boxes = this.#outboxes.get(toKey(key.raw))
+      for (const [protocol, box] of boxes ?? []) if (box.queued === 0) boxes?.delete(protocol)
+      if (boxes?.size === 0) this.#outboxes.delete(toKey(key.raw))
       if (!this.#closed) this.#peerDown?.(new Uint8Array(key.raw))
     })
     node.addEventListener('peer:discovery', (event) => { this.#onDiscovered(event.detail.id) })
     await node.start()
     for (const topic of this.#topics) node.services.pubsub.subscribe(topic)
+  }
+
+  /**
+   * Read one inbound direct stream until it ends: frames of `topic`'s own protocol, or (topic
+   * undefined) frames of the generic protocol that name their topic.
+   */
+  async #serve (stream: Stream, connection: Connection, topic: string | undefined): Promise<void> {
+    const key = connection.remotePeer.publicKey
+    if (key?.type !== 'Ed25519') { this.stats.refused++; stream.abort(new Error('edge-net peers are Ed25519 keys')); return }
+    const from = key.raw
+    const lp = lpStream(stream, { maxDataLength: this.#maxFrameBytes(topic === undefined) })
+    try {
+      for (;;) {
+        const bytes = (await lp.read()).subarray()
+        // A plain Uint8Array copy: the frame may be a Node Buffer view into a pooled chunk.
+        const frame = topic === undefined ? decodeDirectFrame(bytes) : { topic, data: new Uint8Array(bytes) }
+        if (frame === undefined) { this.stats.refused++; continue }
+        // The length prefix allows for the longest topic; a short topic does not buy more data.
+        if (frame.data.length > this.maxMessageBytes) throw new TransportError('ERR_MESSAGE_TOO_LARGE', 'inbound frame above the cap')
+        // A topic with a protocol of its own is accepted on that protocol only.
+        if (topic === undefined && this.#directProtocols.has(frame.topic)) { this.stats.refused++; continue }
+        // A peer banned while its stream was open: nothing more from it.
+        if (this.#scoring.banned(from)) { this.stats.ignored++; stream.abort(new Error('banned')); return }
+        this.#deliver(from, frame.topic, frame.data)
+      }
+    } catch (error) {
+      // End of stream (UnexpectedEOFError) is the normal end; an oversized frame is refused.
+      const name = (error as Error).name
+      if (name === 'UnexpectedEOFError') { await stream.close().catch(() => {}); return }
+      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'TransportError') this.stats.refused++
+      if (stream.status === 'open') stream.abort(error as Error)
+    }
+  }
+
+  /** The largest frame on a direct protocol: the message, plus its topic on the generic one. */
+  #maxFrameBytes (generic: boolean): number {
+    return generic ? 1 + MAX_TOPIC_BYTES + this.maxMessageBytes : this.maxMessageBytes
   }
 
   /** Dial a peer found by mDNS, the DHT or the bootstrap list while we have too few connections. */
@@ -367,14 +415,22 @@ export class Libp2pTransport implements Transport {
       this.stats.dropped++
       return
     }
-    let outbox = this.#outboxes.get(key)
+    const own = this.#directProtocols.get(topic)
+    const protocol = own ?? DIRECT_PROTOCOL
+    let boxes = this.#outboxes.get(key)
+    if (boxes === undefined) {
+      boxes = new Map()
+      this.#outboxes.set(key, boxes)
+    }
+    let outbox = boxes.get(protocol)
     if (outbox === undefined) {
-      outbox = { chain: Promise.resolve(), queued: 0, lp: undefined, stream: undefined }
-      this.#outboxes.set(key, outbox)
+      outbox = { protocol, chain: Promise.resolve(), queued: 0, lp: undefined, stream: undefined }
+      boxes.set(protocol, outbox)
     }
     if (outbox.queued >= MAX_QUEUED_PER_PEER) { this.stats.dropped++; return }
     const box = outbox
-    const frame = encodeDirectFrame(topic, data)
+    // Copied either way: the write happens later, and the caller may reuse its buffer.
+    const frame = own === undefined ? encodeDirectFrame(topic, data) : new Uint8Array(data)
     box.queued++
     box.chain = box.chain
       .then(async () => { await this.#write(box, peer, frame) })
@@ -389,9 +445,9 @@ export class Libp2pTransport implements Transport {
       const fresh = box.lp === undefined
       try {
         if (box.lp === undefined || box.stream === undefined || box.stream.status !== 'open') {
-          const stream = await this.#node.dialProtocol(peer, DIRECT_PROTOCOL, { signal: AbortSignal.timeout(this.#dialTimeoutMs), runOnLimitedConnection: true })
+          const stream = await this.#node.dialProtocol(peer, box.protocol, { signal: AbortSignal.timeout(this.#dialTimeoutMs), runOnLimitedConnection: true })
           box.stream = stream
-          box.lp = lpStream(stream, { maxDataLength: 1 + MAX_TOPIC_BYTES + this.maxMessageBytes })
+          box.lp = lpStream(stream, { maxDataLength: this.#maxFrameBytes(box.protocol === DIRECT_PROTOCOL) })
         }
         await box.lp.write(frame, { signal: AbortSignal.timeout(this.#dialTimeoutMs) })
         this.stats.sent++
@@ -470,7 +526,7 @@ export class Libp2pTransport implements Transport {
     const standing = this.#scoring.penalize(key)
     if (standing.banned && !wasBanned) {
       this.stats.bans++
-      this.#outboxes.get(toKey(key))?.stream?.abort(new Error('peer banned'))
+      for (const box of this.#outboxes.get(toKey(key))?.values() ?? []) box.stream?.abort(new Error('peer banned'))
       this.#outboxes.delete(toKey(key))
       if (!this.#closed) void this.#node.hangUp(peerIdFromPublicKey(publicKeyFromRaw(key))).catch(() => {})
     }
@@ -553,7 +609,7 @@ export class Libp2pTransport implements Transport {
   async close (): Promise<void> {
     this.#closed = true
     this.#closing ??= (async () => {
-      for (const box of this.#outboxes.values()) box.stream?.abort(new Error('transport closed'))
+      for (const boxes of this.#outboxes.values()) for (const box of boxes.values()) box.stream?.abort(new Error('transport closed'))
       this.#outboxes.clear()
       await this.#node.stop()
     })()

@@ -21,7 +21,7 @@ import { KERNELS, encodeEncryptionPayload } from '../../../src/core/kernels/inde
 import { Account, Ledger } from '../../../src/core/ledger/index.ts'
 import { EdgeNode } from '../../../src/runtime/edge-node.ts'
 import { TASK_TOPIC } from '../../../src/runtime/index.ts'
-import { DIRECT_PROTOCOL, Libp2pTransport, MAX_TOPIC_BYTES, TransportError, encodeDirectFrame } from '../../../src/adapters/libp2p/index.ts'
+import { DIRECT_PROTOCOL, Libp2pTransport, MAX_TOPIC_BYTES, TransportError, directProtocol, encodeDirectFrame } from '../../../src/adapters/libp2p/index.ts'
 import type { TransportErrorCode } from '../../../src/adapters/libp2p/index.ts'
 import { COMPLIANCE_TOPICS, transportCompliance } from '../../compliance/transport.ts'
 import type { TransportFixture } from '../../compliance/transport.ts'
@@ -118,6 +118,47 @@ describe('Libp2pTransport', TEST_TIMEOUT, () => {
     } finally {
       await Promise.all([a.close(), b.close()])
     }
+  })
+
+  it('carries a directTopics topic on a protocol of its own, and refuses that topic on the generic one', async () => {
+    const topic = 'edge-net/own/1'
+    assert.equal(directProtocol(topic), '/edge-net/own/1')
+    const [ia, ib] = await Promise.all([Identity.generate(), Identity.generate()])
+    const [a, b] = await Promise.all([ia, ib].map(async identity => await Libp2pTransport.create({ identity, mdns: false, directTopics: [topic] })))
+    const outsider = await rawNode()
+    try {
+      await (a as Libp2pTransport).dial((b as Libp2pTransport).addresses()[0] as string)
+      const got: string[] = []
+      let wake = (): void => {}
+      ;(b as Libp2pTransport).onMessage((from, t, data) => { got.push(`${toHex(from)}:${t}:${toHex(data)}`); wake() })
+      const until = async (n: number): Promise<void> => { while (got.length < n) await new Promise<void>(resolve => { wake = resolve }) }
+      ;(a as Libp2pTransport).send(ib.publicKey, topic, Uint8Array.of(1, 2, 3))
+      await until(1)
+      assert.deepEqual(got, [`${toHex(ia.publicKey)}:${topic}:010203`])
+      // Frames on the topic's own protocol are the message alone.
+      const target = multiaddr((b as Libp2pTransport).addresses()[0] as string)
+      const own = lpStream(await outsider.dialProtocol(target, '/edge-net/own/1'))
+      await own.write(Uint8Array.of(9))
+      await until(2)
+      const me = toHex(outsider.peerId.publicKey?.raw ?? new Uint8Array(0))
+      assert.equal(got[1], `${me}:${topic}:09`)
+      // The same topic named on the generic protocol is refused; another topic still arrives.
+      const refused = (b as Libp2pTransport).stats.refused
+      const generic = lpStream(await outsider.dialProtocol(target, DIRECT_PROTOCOL))
+      await generic.write(encodeDirectFrame(topic, Uint8Array.of(7)))
+      await generic.write(encodeDirectFrame('t', Uint8Array.of(8)))
+      await until(3)
+      assert.equal(got[2], `${me}:t:08`)
+      assert.equal(got.length, 3)
+      assert.equal((b as Libp2pTransport).stats.refused, refused + 1)
+    } finally {
+      await outsider.stop()
+      await Promise.all([a, b].map(async t => await (t as Libp2pTransport).close()))
+    }
+  })
+
+  it('refuses a bad directTopics entry before starting', async () => {
+    await assert.rejects(Libp2pTransport.create({ identity: await Identity.generate(), mdns: false, directTopics: [''] }), isCode('ERR_BAD_TOPIC'))
   })
 
   it('connects to its bootstrap list without an explicit dial', async () => {
