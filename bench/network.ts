@@ -52,17 +52,44 @@ export async function converge (opts: { nodes: number, events: number }): Promis
   const nodes: Array<{ id: Identity, ledger: Ledger, transport: Libp2pTransport, sync: LedgerSync }> = []
   for (const id of ids) {
     const ledger = Ledger.create({ config })
-    const bootstrap = nodes.slice(0, 3).flatMap(n => n.transport.addresses().slice(0, 1))
     // No DHT and no mDNS: this measures ledger replication; 20 DHT nodes in one process would spend
-    // the shared CPU on routing-table upkeep (every peer here is dialled directly anyway).
-    const transport = await Libp2pTransport.create({ identity: id, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false, dht: false, topics: [LEDGER_TOPIC] })
+    // the shared CPU on routing-table upkeep. The links are dialled below instead.
+    const transport = await Libp2pTransport.create({ identity: id, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, topics: [LEDGER_TOPIC] })
     const sync = new LedgerSync({ ledger, transport, batchMs: 5 })
     transport.onMessage((from, topic, data) => { if (topic === LEDGER_TOPIC || topic === LEDGER_SYNC_TOPIC) sync.handle(from, topic, data) })
     ledger.onAppend(e => { sync.announce(e) })
     nodes.push({ id, ledger, transport, sync })
   }
-  // Let the mesh form: every node knows every other as a sync peer; anti-entropy every second.
-  for (const n of nodes) for (const m of nodes) if (n !== m) n.sync.addPeer(m.id.publicKey)
+  // The topology discovery would build: each node dials earlier ones (seeded picks) until it has
+  // MIN_LINKS connections, as the transport's discovery dials until `minConnections` (8). Dialled
+  // here, with retries, because on loopback every dial comes from 127.0.0.1 and libp2p refuses
+  // more than 5 inbound connections per second from one host (inboundConnectionThreshold): the
+  // bootstrap list this bench used before left 9 of 20 nodes with no connection at the burst, and
+  // the rest a 3-hub star whose gossipsub meshes could not hold every node (the others got events
+  // by the 1 s IHAVE heartbeat or by anti-entropy: the ~1.2 s "systematic" delay measured).
+  const MIN_LINKS = 8
+  let seed = 42
+  const pick = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.floor(seed / 2147483648 * n) }
+  const neighbours = nodes.map(() => new Set<number>())
+  for (let i = 1; i < nodes.length; i++) {
+    const pool = Array.from({ length: i }, (_, k) => k)
+    while (neighbours[i]!.size < MIN_LINKS && pool.length > 0) {
+      const j = pool.splice(pick(pool.length), 1)[0] as number
+      const address = (nodes[j] as { transport: Libp2pTransport }).transport.addresses()[0] as string
+      for (let attempt = 0; ; attempt++) {
+        try { await (nodes[i] as { transport: Libp2pTransport }).transport.dial(address); break } catch (err) {
+          if (attempt >= 100) throw err
+          await new Promise(resolve => setTimeout(resolve, 200))
+        }
+      }
+      neighbours[i]!.add(j)
+      neighbours[j]!.add(i)
+    }
+  }
+  // Every link subscribed both ways, then two gossipsub heartbeats for the meshes to graft. A
+  // node's sync peers are its neighbours: without a DHT nobody else can be dialled.
+  await Promise.all(nodes.map(async (n, i) => { await n.transport.ready([...neighbours[i]!].map(j => (nodes[j] as { id: Identity }).id.publicKey), { signal: AbortSignal.timeout(60_000) }) }))
+  nodes.forEach((n, i) => { for (const j of neighbours[i]!) n.sync.addPeer((nodes[j] as { id: Identity }).id.publicKey) })
   await new Promise(resolve => setTimeout(resolve, 3000))
   for (const n of nodes) n.sync.start({ intervalMs: 1000 })
 
