@@ -33,6 +33,7 @@ import { isPrivate } from '@libp2p/utils'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { toHex } from '../../core/bytes.ts'
 import type { Libp2p, Libp2pOptions } from 'libp2p'
 import { gossipScoreParams, gossipScoreThresholds } from './peer-scoring.ts'
 import type { ScoreThresholds } from './peer-scoring.ts'
@@ -104,6 +105,11 @@ function isUnspecified (a: ReturnType<typeof multiaddr>): boolean {
   return a.getComponents().some(c => (c.name === 'ip4' && c.value === '0.0.0.0') || (c.name === 'ip6' && c.value === '::'))
 }
 
+/** A gossipsub message's origin and sequence number, as one string (see fastMsgIdFn above). */
+function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
+  return `${toHex(msg.from ?? new Uint8Array(0))}:${toHex(msg.seqno ?? new Uint8Array(0))}`
+}
+
 /**
  * Build (not start) the libp2p node.
  *
@@ -125,6 +131,12 @@ export async function createEdgeLibp2p (config: EdgeNodeConfig): Promise<Libp2p<
       emitSelf: false,
       // Origin signatures on every message: the `from` we report is proven (gossipsub v1.1).
       globalSignaturePolicy: 'StrictSign',
+      // Duplicates dropped before their signature is checked. Under StrictSign a message's id is
+      // its origin and sequence number (msgIdFnStrictSign), so this names the same message; only
+      // messages that validated enter the fast-id cache, so a forgery cannot shadow a real one.
+      // Without it every copy a mesh peer forwards is verified again (~35 % of a replica's main
+      // thread in the 20-node ledger burst).
+      fastMsgIdFn: fastMessageId,
       maxInboundDataLength: config.maxGossipBytes,
       // A browser reached through a relay still gossips (within the relay's limits).
       runOnLimitedConnection: true,
