@@ -77,15 +77,29 @@ export interface NodeProcess {
   readonly exited: Promise<number | null>
 }
 
+/** How {@link spawnNode} starts a node. */
+export interface SpawnNodeOptions {
+  readonly bootstrap?: readonly string[]
+  readonly malicious?: boolean
+  readonly extraArgs?: readonly string[]
+  /** LAN discovery by mDNS (default false: demos and tests meet only the peers they name). */
+  readonly mdns?: boolean
+  /** A command the node runs under, e.g. ['ip', 'netns', 'exec', name] (it must exec the rest, keeping the IPC descriptor). */
+  readonly wrap?: readonly string[]
+}
+
 /**
  * Start `edge-net node --data DIR` as a child process on a free loopback port.
  * @example const n = spawnNode(dir, 0, { bootstrap: [] }); await n.ready
  */
-export function spawnNode (dir: string, index: number, options: { bootstrap?: readonly string[], malicious?: boolean, extraArgs?: readonly string[] } = {}): NodeProcess {
+export function spawnNode (dir: string, index: number, options: SpawnNodeOptions = {}): NodeProcess {
   const malicious = options.malicious ?? false
-  const args = [...NODE_FLAGS, CLI_LAUNCHER, 'node', '--data', dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--json',
+  const args = [...NODE_FLAGS, CLI_LAUNCHER, 'node', '--data', dir, '--listen', '/ip4/127.0.0.1/tcp/0', ...(options.mdns === true ? [] : ['--no-mdns']), '--json',
     ...(options.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(malicious ? ['--behaviour', 'liar'] : []), ...(options.extraArgs ?? [])]
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  const wrap = options.wrap ?? []
+  const proc = wrap.length === 0
+    ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    : spawn(wrap[0] as string, [...wrap.slice(1), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
   let stderr = ''
   proc.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => { resolve(code) }))
