@@ -6,6 +6,11 @@
  * in this one process. A burst of `BENCH_NET_EVENTS` (default 10,000) signed transfers is appended,
  * spread over the nodes; for each node, the time from the last append anywhere until that node holds
  * every event of the burst. The figure is the 99th percentile over the nodes (and the max is noted).
+ * Topology: before the burst each node dials up to 8 earlier nodes (seeded choice, failed dials
+ * retried: libp2p refuses more than 5 inbound connections a second from one address, and on
+ * loopback every dial comes from 127.0.0.1), and the burst starts once every link is subscribed
+ * both ways and the meshes have had 3 s to form; each node's anti-entropy peers are its
+ * neighbours. (Bootstrapping all to 3 nodes left about half the nodes unconnected at the start.)
  *
  * `network.idle_*`: one idle node of a 3-process cluster, from /proc (Linux only).
  *
