@@ -100,6 +100,8 @@ export class SubmitterRole {
   readonly #tasks = new Map<string, Submitted>()
   /** Settled tasks whose certificate or attestation rounds are still collecting signatures. */
   readonly #settling = new Map<string, Submitted>()
+  /** Micro-credits of slashes being appended, by offender (see #slash). */
+  readonly #slashing = new Map<string, bigint>()
   readonly #weights = new Map<string, { weight: number, at: number }>()
   /** Open assignments per worker across this submitter's tasks (stake at risk per claim). */
   readonly #open = new Map<string, number>()
@@ -470,7 +472,12 @@ export class SubmitterRole {
     // slashes (others' events) do not lower. Measured on the stake that is left in this replica's
     // view instead, repeated slashes shrink geometrically and never take more than is staked
     // (concurrent slashes by different submitters still can: docs/ledger.md, known limits).
-    const left = ledger.account(offender).staked
+    // Slashes of this submitter still being appended count as taken: two outliers proven at once
+    // must not both be measured on the same stake (they took a liar's stake below zero in the
+    // 5-process demo).
+    const offenderKey = toKey(offender)
+    const pending = this.#slashing.get(offenderKey) ?? 0n
+    const left = ledger.account(offender).staked - pending
     const amount = slashAmount(left < offenderState.staked ? (left > 0n ? left : 0n) : offenderState.staked, 'InvalidResult')
     if (amount === 0n) return
     // The cap is read at the offender's head; each attester shows its stake by its own head.
@@ -482,7 +489,14 @@ export class SubmitterRole {
     // The slashed stake goes to the honest co-workers that attested (the ledger's rule).
     const attesters = new Set(sigs.map(([s]) => toKey(s)))
     const beneficiaries = sortKeys(outcome.agreeing.filter(w => attesters.has(toKey(w))))
-    await ledger.append(identity, 'slash', { offender, reason: 'InvalidResult', amount, evidence, beneficiaries }, { deps, time: ctx.clock.now() })
+    this.#slashing.set(offenderKey, pending + amount)
+    try {
+      await ledger.append(identity, 'slash', { offender, reason: 'InvalidResult', amount, evidence, beneficiaries }, { deps, time: ctx.clock.now() })
+    } finally {
+      const still = (this.#slashing.get(offenderKey) ?? 0n) - amount
+      if (still > 0n) this.#slashing.set(offenderKey, still)
+      else this.#slashing.delete(offenderKey)
+    }
     ctx.emit('worker:slashed', { offender, task: env.id, amount })
   }
 
