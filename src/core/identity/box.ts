@@ -35,6 +35,7 @@
 import { concatBytes, equalBytes, toKey } from '../bytes.ts'
 import { aesGcmOpen, aesGcmSeal } from './aes-gcm.ts'
 import { IdentityError } from './errors.ts'
+import { agreeHkdfKey } from './seal.ts'
 import { signedBytes } from './domain.ts'
 import { ED25519_PUBLIC_KEY_LENGTH } from './ed25519.ts'
 import { agreementPrivateKey, X25519_PUBLIC_KEY_LENGTH } from './keys.ts'
@@ -180,7 +181,7 @@ export class PairBox {
     const id = toKey(peer.agreementPublicKey)
     let shared = this.#shared.get(id)
     if (shared === undefined) {
-      shared = deriveShared(agreementPrivateKey(this.#identity), peer.agreementPublicKey)
+      shared = agreeHkdfKey(agreementPrivateKey(this.#identity), peer.agreementPublicKey)
       this.#shared.set(id, shared)
     }
     return await shared
@@ -287,21 +288,4 @@ function pooledRandom (): (n: number) => Uint8Array {
   }
 }
 
-/** X25519 then import as HKDF key material; null for an unusable peer key (RFC 7748 §6.1). */
-async function deriveShared (privateKey: WebCryptoKey, peerPublicKey: Uint8Array): Promise<WebCryptoKey | null> {
-  let shared: Uint8Array
-  try {
-    const peer = await crypto.subtle.importKey('raw', asBufferSource(new Uint8Array(peerPublicKey)), { name: 'X25519' }, true, [])
-    shared = new Uint8Array(await crypto.subtle.deriveBits({ name: 'X25519', public: peer }, privateKey, 256))
-  } catch {
-    return null // Node refuses an all-zero result itself (RFC 7748 §6.1 allows either)
-  }
-  // Checked here too because not every WebCrypto refuses it; OR-folded so it does not branch early.
-  let any = 0
-  for (const byte of shared) any |= byte
-  if (any === 0) return null
-  const ikm = await crypto.subtle.importKey('raw', asBufferSource(shared), 'HKDF', false, ['deriveBits'])
-  shared.fill(0)
-  return ikm
-}
 

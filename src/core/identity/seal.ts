@@ -49,9 +49,11 @@ export interface SealOptions {
   networkId: string
 }
 
-/** X25519 then HKDF; null when the peer key is unusable (small order, or refused by WebCrypto). */
-async function deriveSealKey (privateKey: WebCryptoKey, peerPublicKey: Uint8Array, ephemeralPublicKey: Uint8Array,
-  recipientPublicKey: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<WebCryptoKey | null> {
+/**
+ * @internal X25519 with a peer's key, imported as HKDF key material; null when the peer key is
+ * unusable (small order, or refused by WebCrypto). Shared by seal() and the pair boxes (box.ts).
+ */
+export async function agreeHkdfKey (privateKey: WebCryptoKey, peerPublicKey: Uint8Array): Promise<WebCryptoKey | null> {
   let shared: Uint8Array
   try {
     const peer = await crypto.subtle.importKey('raw', asBufferSource(new Uint8Array(peerPublicKey)), { name: 'X25519' }, true, [])
@@ -66,6 +68,14 @@ async function deriveSealKey (privateKey: WebCryptoKey, peerPublicKey: Uint8Arra
   if (any === 0) return null
   const ikm = await crypto.subtle.importKey('raw', asBufferSource(shared), 'HKDF', false, ['deriveBits'])
   shared.fill(0)
+  return ikm
+}
+
+/** X25519 then HKDF; null when the peer key is unusable (small order, or refused by WebCrypto). */
+async function deriveSealKey (privateKey: WebCryptoKey, peerPublicKey: Uint8Array, ephemeralPublicKey: Uint8Array,
+  recipientPublicKey: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<WebCryptoKey | null> {
+  const ikm = await agreeHkdfKey(privateKey, peerPublicKey)
+  if (ikm === null) return null
   const keyBits = await crypto.subtle.deriveBits(
     { name: 'HKDF', hash: 'SHA-256', salt: asBufferSource(concatBytes(ephemeralPublicKey, recipientPublicKey)), info: asBufferSource(HKDF_INFO) },
     ikm, 256)

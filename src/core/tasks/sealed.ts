@@ -45,7 +45,6 @@ const CONTEXT_PREFIX = { assign: utf8('task/assign/1\u0000'), reveal: utf8('task
 export function taskBoxContext (kind: 'assign' | 'reveal', task: Uint8Array): Uint8Array {
   return concatBytes(CONTEXT_PREFIX[kind], task)
 }
-const context = taskBoxContext
 
 function bad (why: string, cause?: unknown): TaskError {
   return new TaskError('ERR_TASK_BAD_MESSAGE', why, cause === undefined ? undefined : { cause })
@@ -91,7 +90,7 @@ export async function claimant (keys: PeerKeys, from: Uint8Array, body: { agree:
  * ctx.send(worker.publicKey, 'assign', env.id, { seed, workers, sealed: await sealPayload(box, worker, env.id, payload) })
  */
 export async function sealPayload (box: PairBox, worker: BoxPeer, task: Uint8Array, payload: Uint8Array): Promise<Uint8Array> {
-  return await box.seal(worker, payload, context('assign', task))
+  return await box.seal(worker, payload, taskBoxContext('assign', task))
 }
 
 /**
@@ -102,7 +101,7 @@ export async function sealPayload (box: PairBox, worker: BoxPeer, task: Uint8Arr
  * const payload = await openPayload(box, env, msg.body.sealed)
  */
 export async function openPayload (box: PairBox, env: TaskEnvelope, sealed: Uint8Array): Promise<Uint8Array> {
-  return await opened('the assigned payload', async () => await box.open(submitterOf(env), sealed, context('assign', env.id)))
+  return await opened('the assigned payload', async () => await box.open(submitterOf(env), sealed, taskBoxContext('assign', env.id)))
 }
 
 /**
@@ -112,7 +111,7 @@ export async function openPayload (box: PairBox, env: TaskEnvelope, sealed: Uint
  * ctx.send(env.submitter, 'reveal', env.id, { sealed: await sealReveal(box, env, { result, nonce, resultSig }) })
  */
 export async function sealReveal (box: PairBox, env: TaskEnvelope, body: RevealBody): Promise<Uint8Array> {
-  return await box.seal(submitterOf(env), encodeCanonical([body.result, body.nonce, body.resultSig]), context('reveal', env.id))
+  return await box.seal(submitterOf(env), encodeCanonical([body.result, body.nonce, body.resultSig]), taskBoxContext('reveal', env.id))
 }
 
 /**
@@ -123,7 +122,7 @@ export async function sealReveal (box: PairBox, env: TaskEnvelope, body: RevealB
  * const { result, nonce, resultSig } = await openReveal(box, worker, env.id, msg.body.sealed)
  */
 export async function openReveal (box: PairBox, worker: BoxPeer, task: Uint8Array, sealed: Uint8Array): Promise<RevealBody> {
-  const plain = await opened('the reveal', async () => await box.open(worker, sealed, context('reveal', task)))
+  const plain = await opened('the reveal', async () => await box.open(worker, sealed, taskBoxContext('reveal', task)))
   let value: CborValue
   try {
     value = decodeCanonical(plain, MAX_MESSAGE_BYTES)
